@@ -1,0 +1,2 @@
+//! Stormglass: a deterministic discrete-event simulator of distributed systems.
+pub mod sim;
