@@ -3,6 +3,7 @@
 
 pub mod dist;
 pub mod engine;
+pub mod history;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -1,0 +1,221 @@
+//! How protocols plug in: the sans-IO [`Process`] trait and its [`Context`].
+//!
+//! A process is a state machine. It never performs I/O: it reacts to a start, a message or
+//! a timer, and records what it wants done (sends, timers) into the context's outbox, which
+//! the world carries out after the callback returns — the shape of stateright's `Actor`.
+//!
+//! Time inside a callback: the callback starts at the current instant. Work the process
+//! declares with [`Context::busy`] (and, later, disk latencies) advances a per-callback
+//! `elapsed` offset; a message sent or a timer set after that work leaves at `now + elapsed`.
+//! The world keeps the node's worker busy until the callback's final `elapsed`.
+//!
+//! A crash drops the process value with all its volatile state; a restart builds a new one
+//! from the node's durable disk (see `world::Spawner`). Several kinds of process share one
+//! run by making `P` an enum that dispatches statically to its variants.
+
+use crate::sim::history::{History, Observation, OpRecord};
+use crate::sim::{RngStream, SimDuration, SimTime};
+use crate::world::clock::Clock;
+use crate::world::disk::Disk;
+use serde::Serialize;
+use std::fmt::Debug;
+
+/// A node's index in the topology.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A handle to a pending timer: a slot and the generation it was armed with. Cancelling
+/// bumps the slot's generation, so a stale handle or a cancelled timer's event is ignored
+/// when it fires (lazy cancellation; the queue is never searched).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct TimerId {
+    pub slot: u32,
+    pub generation: u32,
+}
+
+/// What every protocol message provides.
+pub trait Message: Clone + Debug {
+    /// The size on the wire in bytes, for bandwidth models. A rough figure is fine.
+    fn wire_size(&self) -> u32 {
+        64
+    }
+}
+
+/// A sans-IO protocol state machine.
+pub trait Process: Sized {
+    type Msg: Message;
+    /// What a timer carries back to the process when it fires.
+    type Timer: Clone + Debug;
+
+    fn on_start(&mut self, cx: &mut Context<'_, Self>);
+    fn on_message(&mut self, cx: &mut Context<'_, Self>, src: NodeId, msg: Self::Msg);
+    fn on_timer(&mut self, cx: &mut Context<'_, Self>, timer: TimerId, kind: Self::Timer);
+
+    /// Whether this process currently plays `role` (e.g. "leader"), for dynamic fault
+    /// targets resolved when a fault fires.
+    fn has_role(&self, _role: &str) -> bool {
+        false
+    }
+}
+
+/// A command recorded by a callback, carried out by the world when the callback returns.
+#[derive(Debug)]
+pub enum Command<M> {
+    Send { dst: NodeId, msg: M, after: SimDuration },
+    Timer { id: TimerId, after: SimDuration },
+}
+
+/// The timers of one node incarnation: payloads in slots, with generations.
+#[derive(Debug)]
+pub struct TimerSlab<T> {
+    slots: Vec<(u32, Option<T>)>,
+    free: Vec<u32>,
+    armed: usize,
+}
+
+impl<T> Default for TimerSlab<T> {
+    fn default() -> Self {
+        TimerSlab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            armed: 0,
+        }
+    }
+}
+
+impl<T> TimerSlab<T> {
+    pub fn arm(&mut self, payload: T) -> TimerId {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push((0, None));
+            u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 timers per node")
+        });
+        let entry = &mut self.slots[slot as usize];
+        assert!(entry.1.is_none(), "a free timer slot holds no payload");
+        entry.1 = Some(payload);
+        self.armed += 1;
+        TimerId {
+            slot,
+            generation: entry.0,
+        }
+    }
+
+    /// Takes the payload if `id` is still armed (not cancelled, not fired), freeing the slot.
+    pub fn fire(&mut self, id: TimerId) -> Option<T> {
+        let entry = self.slots.get_mut(id.slot as usize)?;
+        if entry.0 != id.generation || entry.1.is_none() {
+            return None;
+        }
+        entry.0 = entry.0.wrapping_add(1);
+        self.free.push(id.slot);
+        self.armed -= 1;
+        entry.1.take()
+    }
+
+    /// Disarms `id`; returns whether it was armed.
+    pub fn cancel(&mut self, id: TimerId) -> bool {
+        self.fire(id).is_some()
+    }
+
+    pub fn armed(&self) -> usize {
+        self.armed
+    }
+}
+
+/// A process's window on its node during one callback.
+pub struct Context<'a, P: Process> {
+    pub(crate) node: NodeId,
+    pub(crate) true_now: SimTime,
+    pub(crate) elapsed: SimDuration,
+    pub(crate) clock: &'a Clock,
+    pub(crate) disk: &'a mut Disk,
+    pub(crate) rng: &'a mut RngStream,
+    pub(crate) timers: &'a mut TimerSlab<P::Timer>,
+    pub(crate) outbox: &'a mut Vec<Command<P::Msg>>,
+    pub(crate) history: &'a mut History,
+}
+
+impl<P: Process> Context<'_, P> {
+    /// This node.
+    pub fn id(&self) -> NodeId {
+        self.node
+    }
+
+    /// The node's local clock reading, including work done so far in this callback.
+    pub fn now(&self) -> SimTime {
+        self.clock.local(self.true_now + self.elapsed)
+    }
+
+    /// Sends `msg` to `dst`; it leaves after the work done so far in this callback.
+    pub fn send(&mut self, dst: NodeId, msg: P::Msg) {
+        self.outbox.push(Command::Send {
+            dst,
+            msg,
+            after: self.elapsed,
+        });
+    }
+
+    /// Arms a timer that fires after `after` of *local* clock time (a fast clock fires early).
+    pub fn set_timer(&mut self, after: SimDuration, kind: P::Timer) -> TimerId {
+        let id = self.timers.arm(kind);
+        let start = self.true_now + self.elapsed;
+        let fire = self.clock.true_after_local(start, after);
+        self.outbox.push(Command::Timer {
+            id,
+            after: fire.since(self.true_now),
+        });
+        id
+    }
+
+    /// Cancels a timer; a cancelled timer never fires. Returns whether it was armed.
+    pub fn cancel_timer(&mut self, id: TimerId) -> bool {
+        self.timers.cancel(id)
+    }
+
+    /// Declares `d` of work: later sends and the worker's release move `d` later.
+    pub fn busy(&mut self, d: SimDuration) {
+        self.elapsed += d;
+    }
+
+    /// The node's disk.
+    pub fn disk(&mut self) -> &mut Disk {
+        self.disk
+    }
+
+    /// The node's own random stream.
+    pub fn rng(&mut self) -> &mut RngStream {
+        self.rng
+    }
+
+    /// Records an observation for metrics and checkers.
+    pub fn observe(&mut self, name: &'static str, value: i64) {
+        let time = self.true_now + self.elapsed;
+        self.history.observations.push(Observation {
+            time,
+            node: self.node.0,
+            name,
+            value,
+        });
+    }
+
+    /// True simulated time: for the history only (a protocol must use [`Context::now`]).
+    pub fn true_now(&self) -> SimTime {
+        self.true_now + self.elapsed
+    }
+
+    /// Appends a finished client operation to the run's history.
+    pub fn record_op(&mut self, op: OpRecord) {
+        debug_assert!(
+            op.complete >= op.invoke,
+            "an operation completes after it is invoked"
+        );
+        self.history.ops.push(op);
+    }
+}

@@ -1,0 +1,2 @@
+//! Protocol models, one module each. Each is a sans-IO `Process`.
+pub mod kv;

@@ -1,0 +1,204 @@
+//! Scenario files: RON, `version: 1`, loaded and validated with positioned errors.
+//!
+//! `load` reads a file, `parse` reads text. Errors name `file:line:column`, the field path
+//! and a hint, e.g.
+//! `raft.ron:14:9: faults[2].at: '70s' is past the run's duration '60s'; shorten it or raise duration`.
+//! Syntax and field-local errors take their position from `ron`; cross-field errors
+//! (unknown node names, faults after the end) are located in the text by [`locate`].
+//! Nothing here panics on any input.
+
+pub mod locate;
+pub mod raw;
+mod validate;
+
+use raw::RawScenario;
+use serde::Deserialize;
+use std::fmt;
+use std::path::Path;
+
+/// The only schema version this build reads.
+pub const VERSION: u32 = 1;
+
+/// A scenario file that failed to load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    /// The field path, e.g. `faults[2].at` (empty for the whole file).
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.col)?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// A loaded, validated scenario: the raw schema plus where it came from.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub raw: RawScenario,
+    /// The file name as given (used in messages, never an absolute path in reports).
+    pub file: String,
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: 1,
+        col: 1,
+        path: String::new(),
+        message: format!("cannot read the file: {e}; check the path"),
+    })?;
+    parse(&text, &file)
+}
+
+fn options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+/// Parses and validates scenario text; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let at = |path: &str, message: String| {
+        let loc = locate::locate(text, path);
+        ScenarioError {
+            file: file.to_string(),
+            line: loc.line,
+            col: loc.col,
+            path: path.to_string(),
+            message,
+        }
+    };
+    check_version(text).map_err(|m| at("version", m))?;
+    let mut de = ron::Deserializer::from_str_with_options(text, &options()).map_err(|e| ScenarioError {
+        file: file.to_string(),
+        line: e.span.start.line,
+        col: e.span.start.col,
+        path: String::new(),
+        message: describe_ron_error(&e.code),
+    })?;
+    let raw: RawScenario = match serde_path_to_error::deserialize(&mut de) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let path = clean_path(&e.path().to_string());
+            let code = e.into_inner();
+            let span = de.span_error(code.clone()).span;
+            return Err(ScenarioError {
+                file: file.to_string(),
+                line: span.start.line,
+                col: span.start.col,
+                path,
+                message: describe_ron_error(&code),
+            });
+        }
+    };
+    validate::validate(&raw).map_err(|(path, message)| at(&path, message))?;
+    Ok(Scenario {
+        raw,
+        file: file.to_string(),
+    })
+}
+
+/// Reads only `version` first, so a file of another version gets a version error rather
+/// than a confusing one about fields that version has.
+fn check_version(text: &str) -> Result<(), String> {
+    #[derive(Deserialize)]
+    #[serde(rename = "Scenario")]
+    struct Probe {
+        version: Option<u32>,
+    }
+    let Ok(probe) = options().from_str::<Probe>(text) else {
+        return Ok(()); // the full parse reports it, with its position
+    };
+    match probe.version {
+        Some(VERSION) => Ok(()),
+        Some(v) => Err(format!(
+            "version {v} is not supported; this Stormglass reads version {VERSION} (write 'version: {VERSION}')"
+        )),
+        None => Err(format!("the scenario has no 'version'; add 'version: {VERSION},' at the top")),
+    }
+}
+
+/// serde_path_to_error prints `?` for unknown positions and `.` before indices; tidy it.
+fn clean_path(path: &str) -> String {
+    if path == "." || path == "?" {
+        return String::new();
+    }
+    path.replace(".[", "[")
+        .replace("?", "")
+        .trim_matches('.')
+        .to_string()
+}
+
+/// A lowercase message with a hint for the common `ron` errors.
+fn describe_ron_error(code: &ron::Error) -> String {
+    use ron::Error as E;
+    match code {
+        E::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => {
+            let hint = suggest(found, expected);
+            let within = outer.as_deref().map(|o| format!(" in '{o}'")).unwrap_or_default();
+            format!("unknown field '{found}'{within}; {hint}")
+        }
+        E::MissingStructField { field, outer } => {
+            let within = outer.as_deref().map(|o| format!(" of '{o}'")).unwrap_or_default();
+            format!("missing field '{field}'{within}; add '{field}: ...' (see docs/scenario-reference.md)")
+        }
+        E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => {
+            let hint = suggest(found, expected);
+            let within = outer
+                .as_deref()
+                .map(|o| format!(" for '{o}'"))
+                .unwrap_or_default();
+            format!("unknown variant '{found}'{within}; {hint}")
+        }
+        E::DuplicateStructField { field, .. } => format!("field '{field}' is given twice; keep one"),
+        E::Message(m) => m.clone(),
+        other => {
+            let text = other.to_string();
+            let mut chars = text.chars();
+            let first = chars
+                .next()
+                .map(|c| c.to_lowercase().collect::<String>())
+                .unwrap_or_default();
+            format!("{first}{}; check the RON syntax near here", chars.as_str())
+        }
+    }
+}
+
+/// "did you mean 'x'?" for a close match, else the list of what is allowed.
+fn suggest(found: &str, expected: &[&str]) -> String {
+    let best = expected
+        .iter()
+        .map(|e| (strsim::damerau_levenshtein(found, e), *e))
+        .min()
+        .filter(|(d, e)| *d <= 2.max(e.len() / 3));
+    match best {
+        Some((_, e)) => format!("did you mean '{e}'?"),
+        None => format!(
+            "expected one of: {}",
+            expected
+                .iter()
+                .map(|e| format!("'{e}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

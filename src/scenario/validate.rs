@@ -1,0 +1,319 @@
+//! Cross-field checks of a raw scenario. Each failure is `(field path, message with hint)`.
+
+use super::raw::*;
+use crate::sim::SimDuration;
+use std::collections::BTreeSet;
+
+type Check = Result<(), (String, String)>;
+
+fn fail(path: impl Into<String>, message: impl Into<String>) -> Check {
+    Err((path.into(), message.into()))
+}
+
+/// Names of client nodes, as the workload creates them.
+pub fn client_name(i: u32) -> String {
+    format!("client-{i}")
+}
+
+pub fn validate(s: &RawScenario) -> Check {
+    if s.duration.0 == SimDuration::ZERO {
+        return fail("duration", "the run must last longer than zero; write e.g. '60s'");
+    }
+    let names = validate_topology(&s.topology)?;
+    let mut all = names.clone();
+    for i in 0..s.workload.clients {
+        if !all.insert(client_name(i)) {
+            return fail(
+                "workload.clients",
+                format!(
+                    "client node '{}' clashes with a node of that name; rename the node",
+                    client_name(i)
+                ),
+            );
+        }
+    }
+    validate_system(&s.system, &names)?;
+    validate_workload(&s.workload)?;
+    for (i, f) in s.faults.iter().enumerate() {
+        validate_fault(f, &format!("faults[{i}]"), s, &all)?;
+    }
+    validate_limits(&s.limits)
+}
+
+fn validate_topology(t: &RawTopology) -> Result<BTreeSet<String>, (String, String)> {
+    if t.nodes.is_empty() {
+        fail(
+            "topology.nodes",
+            "the topology has no nodes; add at least one, e.g. (name: \"kv\")",
+        )?;
+    }
+    let mut names = BTreeSet::new();
+    for (i, n) in t.nodes.iter().enumerate() {
+        if n.name.is_empty() {
+            fail(
+                format!("topology.nodes[{i}].name"),
+                "a node needs a non-empty name",
+            )?;
+        }
+        if !names.insert(n.name.clone()) {
+            fail(
+                format!("topology.nodes[{i}].name"),
+                format!("node name '{}' is used twice; node names must be unique", n.name),
+            )?;
+        }
+        if let Some(svc) = &n.service {
+            if svc.workers == 0 {
+                fail(
+                    format!("topology.nodes[{i}].service.workers"),
+                    "a service needs at least one worker",
+                )?;
+            }
+            validate_dist(&svc.time, &format!("topology.nodes[{i}].service.time"))?;
+        }
+    }
+    validate_dist(&t.link.latency, "topology.link.latency")?;
+    let zones: BTreeSet<&str> = t.nodes.iter().map(|n| n.zone.as_str()).collect();
+    let regions: BTreeSet<&str> = t.nodes.iter().map(|n| n.region.as_str()).collect();
+    for (list, kind, known) in [
+        (
+            &t.links,
+            "links",
+            names.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        ),
+        (&t.zones, "zones", zones),
+        (&t.regions, "regions", regions),
+    ] {
+        for (i, o) in list.iter().enumerate() {
+            validate_override(o, &format!("topology.{kind}[{i}]"), kind, &known)?;
+        }
+    }
+    Ok(names)
+}
+
+fn validate_override(o: &RawLinkOverride, path: &str, kind: &str, known: &BTreeSet<&str>) -> Check {
+    for (j, name) in [&o.between.0, &o.between.1].into_iter().enumerate() {
+        if !known.contains(name.as_str()) {
+            let what = &kind[..kind.len() - 1];
+            let list = known
+                .iter()
+                .map(|k| format!("'{k}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            fail(
+                format!("{path}.between[{j}]"),
+                format!("unknown {what} '{name}'; known: {list}"),
+            )?;
+        }
+    }
+    if o.one_way && kind != "links" {
+        fail(
+            format!("{path}.one_way"),
+            "one_way applies to node pairs only; remove it here",
+        )?;
+    }
+    if let Some(d) = &o.latency {
+        validate_dist(d, &format!("{path}.latency"))?;
+    }
+    if o.bandwidth_bps == Some(0) {
+        fail(
+            format!("{path}.bandwidth_bps"),
+            "bandwidth must be above zero; leave it out for unlimited",
+        )?;
+    }
+    Ok(())
+}
+
+fn validate_dist(d: &RawDist, path: &str) -> Check {
+    match d {
+        RawDist::Uniform { lo, hi } if lo > hi => fail(
+            format!("{path}.lo"),
+            format!("lo '{}' is above hi '{}'; swap them", lo.0, hi.0),
+        ),
+        RawDist::LogNormal { median, .. } if median.0 == SimDuration::ZERO => {
+            fail(format!("{path}.median"), "a log-normal median must be above zero")
+        }
+        RawDist::LogNormal { median, p99 } if p99 < median => fail(
+            format!("{path}.p99"),
+            format!(
+                "p99 '{}' is below the median '{}'; p99 must be at least the median",
+                p99.0, median.0
+            ),
+        ),
+        RawDist::Pareto { scale, .. } if scale.0 == SimDuration::ZERO => {
+            fail(format!("{path}.scale"), "a Pareto scale must be above zero")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn validate_system(s: &RawSystem, names: &BTreeSet<String>) -> Check {
+    match s {
+        RawSystem::KeyValue { server, .. } if !names.contains(server) => fail(
+            "system.server",
+            format!(
+                "server '{server}' is not a node of the topology; add it to topology.nodes or fix the name"
+            ),
+        ),
+        RawSystem::KeyValue { .. } => Ok(()),
+    }
+}
+
+fn validate_workload(w: &RawWorkload) -> Check {
+    if w.clients == 0 {
+        fail("workload.clients", "the workload needs at least one client")?;
+    }
+    if w.timeout.0 == SimDuration::ZERO {
+        fail(
+            "workload.timeout",
+            "the timeout must be above zero; write e.g. '500ms'",
+        )?;
+    }
+    match w.keys {
+        RawKeys::Uniform { n: 0 } | RawKeys::Zipf { n: 0, .. } => {
+            fail("workload.keys.n", "there must be at least one key")?
+        }
+        RawKeys::Zipf { n, .. } if n > 10_000_000 => fail(
+            "workload.keys.n",
+            format!("{n} keys is more than the Zipf table allows (10,000,000); use Uniform or fewer keys"),
+        )?,
+        RawKeys::Zipf { s, .. } if !(s.is_finite() && s >= 0.0) => fail(
+            "workload.keys.s",
+            format!("the Zipf exponent {s} must be zero or more; 1.0 is typical"),
+        )?,
+        _ => {}
+    }
+    if let RawArrival::Closed { think } = &w.arrival {
+        validate_dist(think, "workload.arrival.think")?;
+    }
+    match &w.retry {
+        RawRetry::Fixed { max_attempts: 0, .. } | RawRetry::Exponential { max_attempts: 0, .. } => fail(
+            "workload.retry.max_attempts",
+            "max_attempts counts the first attempt too; it must be at least 1",
+        ),
+        RawRetry::Exponential { base, cap, .. } if cap < base => fail(
+            "workload.retry.cap",
+            format!("cap '{}' is below base '{}'; raise the cap", cap.0, base.0),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn validate_fault(f: &RawFault, path: &str, s: &RawScenario, names: &BTreeSet<String>) -> Check {
+    if f.at > s.duration {
+        fail(
+            format!("{path}.at"),
+            format!(
+                "'{}' is past the run's duration '{}'; shorten it or raise duration",
+                f.at.0, s.duration.0
+            ),
+        )?;
+    }
+    if f.for_.is_some_and(|d| d.0 == SimDuration::ZERO) {
+        fail(
+            format!("{path}.for"),
+            "a fault's duration must be above zero; leave 'for' out for a lasting fault",
+        )?;
+    }
+    if f.for_.is_some() && matches!(f.action, RawAction::Restart(_) | RawAction::Heal) {
+        fail(
+            format!("{path}.for"),
+            "'for' undoes a crash or a partition; restart and heal have nothing to undo",
+        )?;
+    }
+    let known = |name: &str, p: String| -> Check {
+        if names.contains(name) {
+            return Ok(());
+        }
+        let list = names
+            .iter()
+            .take(12)
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        fail(p, format!("unknown node '{name}'; known nodes: {list}"))
+    };
+    let zones: BTreeSet<&str> = s
+        .topology
+        .nodes
+        .iter()
+        .map(|n| n.zone.as_str())
+        .chain([s.workload.zone.as_str()])
+        .collect();
+    match &f.action {
+        RawAction::Crash(t) | RawAction::Restart(t) => {
+            validate_target(t, &format!("{path}.do"), &known, &zones)
+        }
+        RawAction::Partition { groups, .. } => {
+            if groups.len() < 2 {
+                fail(
+                    format!("{path}.do.groups"),
+                    "a partition needs at least two groups, e.g. [[\"a\"], [\"b\", \"c\"]]",
+                )?;
+            }
+            let mut seen = BTreeSet::new();
+            for (g, group) in groups.iter().enumerate() {
+                if group.is_empty() {
+                    fail(
+                        format!("{path}.do.groups[{g}]"),
+                        "a partition group cannot be empty",
+                    )?;
+                }
+                for (k, name) in group.iter().enumerate() {
+                    let p = format!("{path}.do.groups[{g}][{k}]");
+                    known(name, p.clone())?;
+                    if !seen.insert(name) {
+                        fail(
+                            p,
+                            format!(
+                                "node '{name}' is in two groups; a node belongs to one side of a partition"
+                            ),
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        RawAction::Heal => Ok(()),
+    }
+}
+
+fn validate_target(
+    t: &RawTarget,
+    path: &str,
+    known: &dyn Fn(&str, String) -> Check,
+    zones: &BTreeSet<&str>,
+) -> Check {
+    match t {
+        RawTarget::Node(n) => known(n, format!("{path}[0]")),
+        RawTarget::Nodes(ns) => {
+            if ns.is_empty() {
+                fail(format!("{path}[0]"), "Nodes([...]) needs at least one node name")?;
+            }
+            ns.iter()
+                .enumerate()
+                .try_for_each(|(i, n)| known(n, format!("{path}[0][{i}]")))
+        }
+        RawTarget::Zone(z) if !zones.contains(z.as_str()) => {
+            let list = zones
+                .iter()
+                .map(|z| format!("'{z}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            fail(
+                format!("{path}[0]"),
+                format!("unknown zone '{z}'; known zones: {list}"),
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
+fn validate_limits(l: &RawLimits) -> Check {
+    if l.max_events == 0 {
+        fail("limits.max_events", "max_events must be above zero")?;
+    }
+    if l.max_in_flight == 0 {
+        fail("limits.max_in_flight", "max_in_flight must be above zero")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The protocol-independent half of a client: arrivals, timeouts, retries, history.
+//!
+//! The driver owns the client's logical operations. A logical operation is invoked once,
+//! may be attempted several times (a retry reuses its request id, so a late reply to an
+//! earlier attempt completes it), and is written to the history exactly once: `ok` on the
+//! first success, `failed` when the system refuses and no attempt is left, `timed_out`
+//! when the last attempt's timeout expires, `incomplete` if the run ends first.
+//! Timers are local-clock timers of the client's node.
+
+use super::{Arrival, WorkloadSpec};
+use crate::process::{Context, Process, TimerId};
+use crate::sim::history::{ClientId, OpKind, OpRecord, Outcome};
+use crate::sim::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The timers a driver sets; a client process wraps them in its own timer type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientTimer {
+    /// Time to invoke the next operation.
+    Arrival,
+    /// The current attempt of `req` has waited `timeout`.
+    AttemptTimeout { req: u64 },
+    /// The backoff before the next attempt of `req` has passed.
+    Retry { req: u64 },
+}
+
+/// One attempt to send: the protocol client turns it into a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub id: u64,
+    pub kind: OpKind,
+    pub key: u64,
+    /// The value to write (writes only).
+    pub value: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    request: Request,
+    invoke: SimTime,
+    attempts: u32,
+    timer: Option<TimerId>,
+}
+
+/// A workload client's state.
+#[derive(Clone, Debug)]
+pub struct Driver {
+    client: ClientId,
+    spec: Arc<WorkloadSpec>,
+    next_id: u64,
+    pending: BTreeMap<u64, Pending>,
+}
+
+impl Driver {
+    pub fn new(client: ClientId, spec: Arc<WorkloadSpec>) -> Self {
+        Driver {
+            client,
+            spec,
+            next_id: 0,
+            pending: BTreeMap::new(),
+        }
+    }
+
+    pub fn client(&self) -> ClientId {
+        self.client
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn next_gap<P: Process>(&self, cx: &mut Context<'_, P>) -> SimDuration {
+        match &self.spec.arrival {
+            Arrival::Open { rate_per_s } => {
+                let mean_ns = 1e9 / rate_per_s;
+                crate::sim::Dist::Exponential { mean: mean_ns }.sample(cx.rng())
+            }
+            Arrival::Closed { think } => think.sample(cx.rng()),
+        }
+    }
+
+    /// Schedules the first arrival.
+    pub fn start<P: Process>(&mut self, cx: &mut Context<'_, P>, wrap: fn(ClientTimer) -> P::Timer) {
+        let gap = self.next_gap(cx);
+        cx.set_timer(gap, wrap(ClientTimer::Arrival));
+    }
+
+    /// Invokes a new operation (and, open loop, schedules the next arrival). Returns the
+    /// first attempt to send.
+    pub fn on_arrival<P: Process>(
+        &mut self,
+        cx: &mut Context<'_, P>,
+        wrap: fn(ClientTimer) -> P::Timer,
+    ) -> Request {
+        if matches!(self.spec.arrival, Arrival::Open { .. }) {
+            let gap = self.next_gap(cx);
+            cx.set_timer(gap, wrap(ClientTimer::Arrival));
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let key = self.spec.keys.sample(cx.rng());
+        let write = cx.rng().chance(self.spec.write_ratio);
+        let (kind, value) = if write {
+            // Unique across the run: client number in the high bits, sequence below.
+            (OpKind::Write, Some((u64::from(self.client.0) + 1) << 40 | id))
+        } else {
+            (OpKind::Read, None)
+        };
+        let request = Request { id, kind, key, value };
+        let pending = Pending {
+            request,
+            invoke: cx.true_now(),
+            attempts: 0,
+            timer: None,
+        };
+        self.pending.insert(id, pending);
+        self.attempt(cx, id, wrap).expect("a new operation is pending")
+    }
+
+    /// Starts the next attempt of `req`: counts it and arms its timeout.
+    fn attempt<P: Process>(
+        &mut self,
+        cx: &mut Context<'_, P>,
+        req: u64,
+        wrap: fn(ClientTimer) -> P::Timer,
+    ) -> Option<Request> {
+        let timeout = self.spec.timeout;
+        let p = self.pending.get_mut(&req)?;
+        p.attempts += 1;
+        p.timer = Some(cx.set_timer(timeout, wrap(ClientTimer::AttemptTimeout { req })));
+        Some(p.request)
+    }
+
+    /// A reply arrived: `Ok(value)` completes the operation; `Err(())` is a refusal, retried
+    /// if attempts remain. Replies for operations no longer pending are ignored.
+    pub fn on_reply<P: Process>(
+        &mut self,
+        cx: &mut Context<'_, P>,
+        req: u64,
+        result: Result<Option<u64>, ()>,
+        wrap: fn(ClientTimer) -> P::Timer,
+    ) {
+        let Some(p) = self.pending.get_mut(&req) else {
+            return;
+        };
+        if let Some(t) = p.timer.take() {
+            cx.cancel_timer(t);
+        }
+        match result {
+            Ok(value) => {
+                let value = if p.request.kind == OpKind::Write {
+                    p.request.value
+                } else {
+                    value
+                };
+                self.complete(cx, req, Outcome::Ok, value, wrap);
+            }
+            Err(()) => self.retry_or(cx, req, Outcome::Failed, wrap),
+        }
+    }
+
+    /// Handles one of the driver's timers; returns an attempt to send, if any.
+    pub fn on_timer<P: Process>(
+        &mut self,
+        cx: &mut Context<'_, P>,
+        timer: ClientTimer,
+        wrap: fn(ClientTimer) -> P::Timer,
+    ) -> Option<Request> {
+        match timer {
+            ClientTimer::Arrival => Some(self.on_arrival(cx, wrap)),
+            ClientTimer::AttemptTimeout { req } => {
+                self.pending.get_mut(&req)?.timer = None;
+                self.retry_or(cx, req, Outcome::TimedOut, wrap);
+                None
+            }
+            ClientTimer::Retry { req } => self.attempt(cx, req, wrap),
+        }
+    }
+
+    fn retry_or<P: Process>(
+        &mut self,
+        cx: &mut Context<'_, P>,
+        req: u64,
+        outcome: Outcome,
+        wrap: fn(ClientTimer) -> P::Timer,
+    ) {
+        let attempts = self.pending[&req].attempts;
+        if attempts < self.spec.retry.max_attempts() {
+            let backoff = self.spec.retry.backoff(attempts, cx.rng());
+            cx.set_timer(backoff, wrap(ClientTimer::Retry { req }));
+        } else {
+            self.complete(cx, req, outcome, None, wrap);
+        }
+    }
+
+    fn complete<P: Process>(
+        &mut self,
+        cx: &mut Context<'_, P>,
+        req: u64,
+        outcome: Outcome,
+        value: Option<u64>,
+        wrap: fn(ClientTimer) -> P::Timer,
+    ) {
+        let p = self
+            .pending
+            .remove(&req)
+            .expect("a completed operation was pending");
+        let value = if p.request.kind == OpKind::Write {
+            p.request.value
+        } else {
+            value
+        };
+        cx.record_op(OpRecord {
+            client: self.client,
+            kind: p.request.kind,
+            key: p.request.key,
+            value,
+            invoke: p.invoke,
+            complete: cx.true_now(),
+            outcome,
+            attempts: p.attempts,
+        });
+        if let Arrival::Closed { think } = &self.spec.arrival {
+            let gap = think.sample(cx.rng());
+            cx.set_timer(gap, wrap(ClientTimer::Arrival));
+        }
+    }
+
+    /// Records every operation still in flight as incomplete (at the end of the run).
+    pub fn finish<P: Process>(&mut self, cx: &mut Context<'_, P>) {
+        for (_, p) in std::mem::take(&mut self.pending) {
+            cx.record_op(OpRecord {
+                client: self.client,
+                kind: p.request.kind,
+                key: p.request.key,
+                value: p.request.value,
+                invoke: p.invoke,
+                complete: cx.true_now().max(p.invoke),
+                outcome: Outcome::Incomplete,
+                attempts: p.attempts,
+            });
+        }
+    }
+}
