@@ -1,3 +1,4 @@
+//! The `stormglass` binary: parse, call the library, map the result to an exit code.
 fn main() {
-    println!("Hello, world!");
+    std::process::exit(stormglass::cli::main());
 }

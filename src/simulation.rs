@@ -392,6 +392,9 @@ fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResu
 
 type Finish<P> = fn(&mut P, &mut crate::process::Context<'_, P>);
 
+/// The engine's counters and, when asked for, its event trace.
+type EngineOutput = (crate::sim::RunStats, Option<Vec<EventRecord>>);
+
 /// Assembles a world of `P` and runs it to the scenario's duration.
 fn run_world<P: Process>(
     raw: &RawScenario,
@@ -400,7 +403,7 @@ fn run_world<P: Process>(
     opts: RunOptions,
     spawner: Spawner<P>,
     finish: Finish<P>,
-) -> Result<(World<P>, (crate::sim::RunStats, Option<Vec<EventRecord>>)), SimError> {
+) -> Result<(World<P>, EngineOutput), SimError> {
     let net = build_network(raw, infos, seed);
     let nodes = build_nodes::<P>(raw, infos, seed);
     let plan = resolve_faults(raw, infos);
@@ -471,7 +474,7 @@ fn summarise<P: Process>(
     scenario: &Scenario,
     seed: u64,
     world: World<P>,
-    (stats, trace): (crate::sim::RunStats, Option<Vec<EventRecord>>),
+    (stats, trace): EngineOutput,
     durability: Durability,
 ) -> RunResult {
     let raw = &scenario.raw;

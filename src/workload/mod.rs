@@ -92,24 +92,19 @@ mod tests {
 
     #[test]
     fn exponential_backoff_doubles_up_to_the_cap() {
-        let r = Retry::Exponential {
+        let exp = |jitter| Retry::Exponential {
             base: SimDuration::from_millis(10),
             cap: SimDuration::from_millis(50),
             max_attempts: 5,
-            jitter: Jitter::None,
+            jitter,
         };
+        let r = exp(Jitter::None);
         let mut rng = RngStream::new(1, "r");
         let b: Vec<u64> = (1..=4).map(|a| r.backoff(a, &mut rng).0 / 1_000_000).collect();
         assert_eq!(b, vec![10, 20, 40, 50]);
-        let full = Retry::Exponential {
-            jitter: Jitter::Full,
-            ..r.clone()
-        };
+        let full = exp(Jitter::Full);
         assert!((0..100).all(|_| full.backoff(3, &mut rng) <= SimDuration::from_millis(40)));
-        let equal = Retry::Exponential {
-            jitter: Jitter::Equal,
-            ..r
-        };
+        let equal = exp(Jitter::Equal);
         assert!((0..100).all(|_| equal.backoff(3, &mut rng) >= SimDuration::from_millis(20)));
     }
 }

@@ -1,0 +1,64 @@
+//! The command line: argument parsing, terminal output and exit codes. The only module
+//! that knows about the terminal; it reads the wall clock only to report wall time.
+//!
+//! Exit codes: 0 success; 1 a run failed (an expectation, a limit, a model panic);
+//! 2 bad input (scenario or arguments). A Rust panic outside a model stays 101.
+
+//TMP mod bench;
+mod list;
+mod output;
+mod run;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "stormglass", version, about = "A deterministic discrete-event simulator of distributed systems")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one scenario once and print a summary.
+    Run(run::RunArgs),
+    /// Check scenario files without running them.
+    Validate {
+        /// Scenario files (.ron).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the shipped scenarios, one line each.
+    List {
+        /// The folder to list.
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
+    },
+//TMP    /// Benchmarks of the kernel.
+//TMP    #[command(subcommand)]
+//TMP    Bench(bench::BenchCommand),
+}
+
+/// Parses the arguments, runs the command, returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate { files } => validate::validate(&files),
+        Command::List { dir } => list::list(&dir),
+//TMP        Command::Bench(b) => bench::bench(&b),
+    }
+}

@@ -1,0 +1,160 @@
+//! `stormglass run SCENARIO`: one run, a short human summary, optionally JSON.
+
+use super::output::write_atomic;
+use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use crate::simulation::{self, DeterminismCheck, RunOptions, RunResult};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (.ron).
+    pub scenario: PathBuf,
+    /// Overrides the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Writes the JSON result to DIR/result.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Prints the JSON result to stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Runs twice and compares every event; names the first divergent one.
+    #[arg(long)]
+    pub check_determinism: bool,
+}
+
+pub fn run(args: &RunArgs) -> i32 {
+    let scenario = match crate::scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let seed = args.seed.unwrap_or(scenario.raw.seed);
+    let replay = format!("stormglass run {} --seed {seed}", args.scenario.display());
+    if args.check_determinism {
+        return check_determinism(&scenario, seed, &replay);
+    }
+    #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall time for the summary line only
+    let started = std::time::Instant::now();
+    let result = match simulation::run(&scenario, RunOptions { seed: Some(seed), record_trace: false }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}\nreplay: {replay}");
+            return EXIT_FAILED;
+        }
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    let json = serde_json::to_string_pretty(&result).expect("a run result serialises") + "\n";
+    if let Some(dir) = &args.out {
+        let path = dir.join("result.json");
+        if let Err(e) = write_atomic(&path, json.as_bytes()) {
+            eprintln!("error: cannot write '{}': {e}; check the folder is writable", path.display());
+            return EXIT_FAILED;
+        }
+    }
+    if args.json {
+        print!("{json}");
+    } else {
+        print_summary(&result, wall_s);
+        if let Some(dir) = &args.out {
+            println!("wrote        {}", dir.join("result.json").display());
+        }
+    }
+    if result.durability.lost_acknowledged_writes > 0 {
+        eprintln!(
+            "warning: {} acknowledged writes were lost; replay: {replay}",
+            result.durability.lost_acknowledged_writes
+        );
+    }
+    EXIT_OK
+}
+
+fn check_determinism(scenario: &crate::scenario::Scenario, seed: u64, replay: &str) -> i32 {
+    match simulation::check_determinism(scenario, Some(seed)) {
+        Ok(DeterminismCheck::Same { digest, events }) => {
+            println!("deterministic: two runs of seed {seed} agree on all {events} events (digest {digest})");
+            EXIT_OK
+        }
+        Ok(DeterminismCheck::Diverged { first, second }) => {
+            println!("NOT deterministic: seed {seed} diverges");
+            println!("  first run:  {first:?}");
+            println!("  second run: {second:?}");
+            println!("replay: {replay}");
+            EXIT_FAILED
+        }
+        Err(e) => {
+            eprintln!("error: {e}\nreplay: {replay}");
+            EXIT_FAILED
+        }
+    }
+}
+
+/// One character per window: the share of the busiest window's successes.
+fn sparkline(values: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    values
+        .iter()
+        .map(|&v| if v == 0 { ' ' } else { BARS[((v * 7).div_ceil(max)) as usize] })
+        .collect()
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+pub fn print_summary(r: &RunResult, wall_s: f64) {
+    let o = &r.ops;
+    println!("{}  seed {}  {} s simulated", r.scenario, r.seed, r.duration_s);
+    println!(
+        "operations   {}  ok {} ({:.2}%)  failed {}  timed out {}  incomplete {}  attempts/op {:.3}",
+        o.total,
+        o.ok,
+        pct(o.ok, o.total),
+        o.failed,
+        o.timed_out,
+        o.incomplete,
+        o.attempts as f64 / o.total.max(1) as f64
+    );
+    let ok: Vec<u64> = r.windows.iter().map(|w| w.ok).collect();
+    println!("ok/s         |{}|  (1 s windows, 0 to {} s)", sparkline(&ok), r.duration_s);
+    for f in &r.faults {
+        let until = match f.end {
+            Some(e) if e > f.start => format!(" until {e}"),
+            Some(_) => String::new(),
+            None => " (not undone)".to_string(),
+        };
+        println!("fault        {} {} {}{until}", f.start, f.kind, f.targets.join(","));
+    }
+    let d = &r.durability;
+    let verdict = if d.lost_acknowledged_writes == 0 { "none lost" } else { "LOST" };
+    println!("durability   {} acknowledged writes, {} lost ({verdict})", d.acknowledged_writes, d.lost_acknowledged_writes);
+    let m = &r.messages;
+    let reasons: Vec<String> = m
+        .dropped
+        .iter()
+        .map(|(r, n)| format!("{} {n}", serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()))
+        .collect();
+    println!(
+        "messages     sent {}  delivered {}  dropped {}{}",
+        m.sent + m.duplicated,
+        m.delivered,
+        m.dropped_total(),
+        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
+    );
+    let rate = r.events as f64 / wall_s.max(1e-9);
+    println!(
+        "engine       {} events in {:.3} s wall: {:.2} M events/s, {:.0} simulated s per wall s",
+        r.events,
+        wall_s,
+        rate / 1e6,
+        r.duration_s / wall_s.max(1e-9)
+    );
+    println!("digest       {}", r.digest);
+}
