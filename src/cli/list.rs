@@ -7,7 +7,10 @@ pub fn list(dir: &Path) -> i32 {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot list '{}': {e}; run from the repository root or name the folder", dir.display());
+            eprintln!(
+                "error: cannot list '{}': {e}; run from the repository root or name the folder",
+                dir.display()
+            );
             return EXIT_BAD_INPUT;
         }
     };

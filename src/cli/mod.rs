@@ -18,7 +18,11 @@ pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "stormglass", version, about = "A deterministic discrete-event simulator of distributed systems")]
+#[command(
+    name = "stormglass",
+    version,
+    about = "A deterministic discrete-event simulator of distributed systems"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -40,9 +44,9 @@ pub enum Command {
         #[arg(default_value = "scenarios")]
         dir: PathBuf,
     },
-//TMP    /// Benchmarks of the kernel.
-//TMP    #[command(subcommand)]
-//TMP    Bench(bench::BenchCommand),
+    //TMP    /// Benchmarks of the kernel.
+    //TMP    #[command(subcommand)]
+    //TMP    Bench(bench::BenchCommand),
 }
 
 /// Parses the arguments, runs the command, returns the exit code.
@@ -59,6 +63,6 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(&args),
         Command::Validate { files } => validate::validate(&files),
         Command::List { dir } => list::list(&dir),
-//TMP        Command::Bench(b) => bench::bench(&b),
+        //TMP        Command::Bench(b) => bench::bench(&b),
     }
 }

@@ -38,7 +38,13 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall time for the summary line only
     let started = std::time::Instant::now();
-    let result = match simulation::run(&scenario, RunOptions { seed: Some(seed), record_trace: false }) {
+    let result = match simulation::run(
+        &scenario,
+        RunOptions {
+            seed: Some(seed),
+            record_trace: false,
+        },
+    ) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}\nreplay: {replay}");
@@ -50,7 +56,10 @@ pub fn run(args: &RunArgs) -> i32 {
     if let Some(dir) = &args.out {
         let path = dir.join("result.json");
         if let Err(e) = write_atomic(&path, json.as_bytes()) {
-            eprintln!("error: cannot write '{}': {e}; check the folder is writable", path.display());
+            eprintln!(
+                "error: cannot write '{}': {e}; check the folder is writable",
+                path.display()
+            );
             return EXIT_FAILED;
         }
     }
@@ -97,7 +106,13 @@ fn sparkline(values: &[u64]) -> String {
     let max = values.iter().copied().max().unwrap_or(0).max(1);
     values
         .iter()
-        .map(|&v| if v == 0 { ' ' } else { BARS[((v * 7).div_ceil(max)) as usize] })
+        .map(|&v| {
+            if v == 0 {
+                ' '
+            } else {
+                BARS[((v * 7).div_ceil(max)) as usize]
+            }
+        })
         .collect()
 }
 
@@ -123,30 +138,58 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
         o.attempts as f64 / o.total.max(1) as f64
     );
     let ok: Vec<u64> = r.windows.iter().map(|w| w.ok).collect();
-    println!("ok/s         |{}|  (1 s windows, 0 to {} s)", sparkline(&ok), r.duration_s);
+    println!(
+        "ok/s         |{}|  (1 s windows, 0 to {} s)",
+        sparkline(&ok),
+        r.duration_s
+    );
     for f in &r.faults {
         let until = match f.end {
             Some(e) if e > f.start => format!(" until {e}"),
             Some(_) => String::new(),
             None => " (not undone)".to_string(),
         };
-        println!("fault        {} {} {}{until}", f.start, f.kind, f.targets.join(","));
+        println!(
+            "fault        {} {} {}{until}",
+            f.start,
+            f.kind,
+            f.targets.join(",")
+        );
     }
     let d = &r.durability;
-    let verdict = if d.lost_acknowledged_writes == 0 { "none lost" } else { "LOST" };
-    println!("durability   {} acknowledged writes, {} lost ({verdict})", d.acknowledged_writes, d.lost_acknowledged_writes);
+    let verdict = if d.lost_acknowledged_writes == 0 {
+        "none lost"
+    } else {
+        "LOST"
+    };
+    println!(
+        "durability   {} acknowledged writes, {} lost ({verdict})",
+        d.acknowledged_writes, d.lost_acknowledged_writes
+    );
     let m = &r.messages;
     let reasons: Vec<String> = m
         .dropped
         .iter()
-        .map(|(r, n)| format!("{} {n}", serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()))
+        .map(|(r, n)| {
+            format!(
+                "{} {n}",
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            )
+        })
         .collect();
     println!(
         "messages     sent {}  delivered {}  dropped {}{}",
         m.sent + m.duplicated,
         m.delivered,
         m.dropped_total(),
-        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reasons.join(", "))
+        }
     );
     let rate = r.events as f64 / wall_s.max(1e-9);
     println!(

@@ -129,45 +129,37 @@ fn check_version(text: &str) -> Result<(), String> {
     }
 }
 
-/// serde_path_to_error prints `?` for unknown positions and `.` before indices; tidy it.
+/// serde_path_to_error prints `?` for unknown positions, `.` before indices, and enum
+/// variant names (capitalised, unlike every field) as segments; tidy it to our path syntax.
 fn clean_path(path: &str) -> String {
-    if path == "." || path == "?" {
-        return String::new();
-    }
     path.replace(".[", "[")
-        .replace("?", "")
-        .trim_matches('.')
-        .to_string()
+        .replace('?', "")
+        .split('.')
+        .filter(|seg| !seg.is_empty() && !seg.starts_with(|c: char| c.is_ascii_uppercase()))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// A lowercase message with a hint for the common `ron` errors.
 fn describe_ron_error(code: &ron::Error) -> String {
     use ron::Error as E;
     match code {
-        E::NoSuchStructField {
-            expected,
-            found,
-            outer,
-        } => {
-            let hint = suggest(found, expected);
-            let within = outer.as_deref().map(|o| format!(" in '{o}'")).unwrap_or_default();
-            format!("unknown field '{found}'{within}; {hint}")
+        // The path already says where; the raw structs' names would only confuse.
+        E::NoSuchStructField { expected, found, .. } => {
+            format!("unknown field '{found}'; {}", suggest(found, expected))
         }
-        E::MissingStructField { field, outer } => {
-            let within = outer.as_deref().map(|o| format!(" of '{o}'")).unwrap_or_default();
-            format!("missing field '{field}'{within}; add '{field}: ...' (see docs/scenario-reference.md)")
+        E::MissingStructField { field, .. } => {
+            format!("missing field '{field}'; add '{field}: ...' (see docs/scenario-reference.md)")
         }
-        E::NoSuchEnumVariant {
-            expected,
-            found,
-            outer,
-        } => {
-            let hint = suggest(found, expected);
-            let within = outer
-                .as_deref()
-                .map(|o| format!(" for '{o}'"))
-                .unwrap_or_default();
-            format!("unknown variant '{found}'{within}; {hint}")
+        E::NoSuchEnumVariant { expected, found, .. } => {
+            format!("unknown variant '{found}'; {}", suggest(found, expected))
+        }
+        E::ExpectedString => {
+            "a quoted string is expected here (durations are written like \"200ms\", names like \"kv\")"
+                .to_string()
+        }
+        E::IntegerOutOfBounds => {
+            "this number is out of range here; write a whole number, 0 or more".to_string()
         }
         E::DuplicateStructField { field, .. } => format!("field '{field}' is given twice; keep one"),
         E::Message(m) => m.clone(),

@@ -44,7 +44,7 @@ impl<'de> Deserialize<'de> for Positive {
         let x = f64::deserialize(d)?;
         if !(x.is_finite() && x > 0.0) {
             return Err(serde::de::Error::custom(format!(
-                "{x} must be a number greater than zero"
+                "{x} is not above zero; write a positive number, e.g. 400.0"
             )));
         }
         Ok(Positive(x))

@@ -32,6 +32,7 @@ pub fn validate(s: &RawScenario) -> Check {
             );
         }
     }
+    validate_links(&s.topology, &all, &s.workload.zone, &s.workload.region)?;
     validate_system(&s.system, &names)?;
     validate_workload(&s.workload)?;
     for (i, f) in s.faults.iter().enumerate() {
@@ -72,14 +73,26 @@ fn validate_topology(t: &RawTopology) -> Result<BTreeSet<String>, (String, Strin
         }
     }
     validate_dist(&t.link.latency, "topology.link.latency")?;
-    let zones: BTreeSet<&str> = t.nodes.iter().map(|n| n.zone.as_str()).collect();
-    let regions: BTreeSet<&str> = t.nodes.iter().map(|n| n.region.as_str()).collect();
+    Ok(names)
+}
+
+/// Link overrides name nodes (clients included), zones or regions (the workload's too).
+fn validate_links(t: &RawTopology, all: &BTreeSet<String>, client_zone: &str, client_region: &str) -> Check {
+    let zones: BTreeSet<&str> = t
+        .nodes
+        .iter()
+        .map(|n| n.zone.as_str())
+        .chain([client_zone])
+        .collect();
+    let regions: BTreeSet<&str> = t
+        .nodes
+        .iter()
+        .map(|n| n.region.as_str())
+        .chain([client_region])
+        .collect();
+    let nodes: BTreeSet<&str> = all.iter().map(String::as_str).collect();
     for (list, kind, known) in [
-        (
-            &t.links,
-            "links",
-            names.iter().map(String::as_str).collect::<BTreeSet<_>>(),
-        ),
+        (&t.links, "links", nodes),
         (&t.zones, "zones", zones),
         (&t.regions, "regions", regions),
     ] {
@@ -87,13 +100,24 @@ fn validate_topology(t: &RawTopology) -> Result<BTreeSet<String>, (String, Strin
             validate_override(o, &format!("topology.{kind}[{i}]"), kind, &known)?;
         }
     }
-    Ok(names)
+    Ok(())
 }
 
 fn validate_override(o: &RawLinkOverride, path: &str, kind: &str, known: &BTreeSet<&str>) -> Check {
+    if kind == "links" && o.between.0 == o.between.1 {
+        let msg = format!(
+            "a link joins two different nodes, not '{}' with itself",
+            o.between.0
+        );
+        fail(format!("{path}.between"), msg)?;
+    }
     for (j, name) in [&o.between.0, &o.between.1].into_iter().enumerate() {
         if !known.contains(name.as_str()) {
-            let what = &kind[..kind.len() - 1];
+            let what = match kind {
+                "links" => "node",
+                "zones" => "zone",
+                _ => "region",
+            };
             let list = known
                 .iter()
                 .map(|k| format!("'{k}'"))
@@ -284,7 +308,7 @@ fn validate_target(
     zones: &BTreeSet<&str>,
 ) -> Check {
     match t {
-        RawTarget::Node(n) => known(n, format!("{path}[0]")),
+        RawTarget::Node(n) => known(n, format!("{path}[0][0]")),
         RawTarget::Nodes(ns) => {
             if ns.is_empty() {
                 fail(format!("{path}[0]"), "Nodes([...]) needs at least one node name")?;
@@ -300,7 +324,7 @@ fn validate_target(
                 .collect::<Vec<_>>()
                 .join(", ");
             fail(
-                format!("{path}[0]"),
+                format!("{path}[0][0]"),
                 format!("unknown zone '{z}'; known zones: {list}"),
             )
         }
@@ -311,6 +335,9 @@ fn validate_target(
 fn validate_limits(l: &RawLimits) -> Check {
     if l.max_events == 0 {
         fail("limits.max_events", "max_events must be above zero")?;
+    }
+    if l.max_queue == 0 {
+        fail("limits.max_queue", "max_queue must be above zero")?;
     }
     if l.max_in_flight == 0 {
         fail("limits.max_in_flight", "max_in_flight must be above zero")?;

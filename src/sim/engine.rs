@@ -345,6 +345,27 @@ mod tests {
     }
 
     #[test]
+    fn time_limit_is_an_error_that_names_it() {
+        let limits = Limits {
+            max_time: SimTime(15),
+            ..Limits::default()
+        };
+        let mut engine: Engine<u32> = Engine::new(limits);
+        engine.schedule_at(SimTime(0), 100);
+        let err = engine
+            .run(&mut Chain { seen: vec![] }, SimTime::MAX, u64::MAX)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            SimError::Limit {
+                limit: "max_time",
+                value: 20,
+                max: 15
+            }
+        );
+    }
+
+    #[test]
     fn digests_agree_for_equal_runs_and_traces_locate_divergence() {
         let run = |start: u32| {
             let mut engine: Engine<u32> = Engine::new(Limits::default());

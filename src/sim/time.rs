@@ -146,6 +146,9 @@ fn format_nanos(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 /// `"2m"`, `"1h"` into exact nanoseconds (decimal arithmetic, no floats).
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let s = text.trim();
+    if s.starts_with('-') {
+        return Err(format!("'{text}' is negative; durations are zero or more"));
+    }
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| {

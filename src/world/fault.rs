@@ -63,7 +63,9 @@ pub struct FaultAction {
 /// What must be done to undo a fired action with a duration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Undo {
-    Restart(Vec<NodeId>),
+    /// Restart each node if it is still in the incarnation the crash left it in (a node
+    /// restarted and crashed again since belongs to a later fault).
+    Restart(Vec<(NodeId, u32)>),
     Unblock(Vec<(NodeId, NodeId)>),
 }
 

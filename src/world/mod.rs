@@ -419,7 +419,11 @@ impl<P: Process> World<P> {
                     .into_iter()
                     .filter(|&id| self.crash(now, id))
                     .collect();
-                (ids.clone(), Some(Undo::Restart(ids)))
+                let undo = ids
+                    .iter()
+                    .map(|&id| (id, self.nodes[id.index()].incarnation))
+                    .collect();
+                (ids, Some(Undo::Restart(undo)))
             }
             FaultKind::Restart(target) => {
                 let ids: Vec<NodeId> = self
@@ -444,6 +448,8 @@ impl<P: Process> World<P> {
             }
             FaultKind::Heal => {
                 self.net.heal_all();
+                // Pending timed undos of partitions have nothing left to lift.
+                self.undo.retain(|_, u| !matches!(u, Undo::Unblock(_)));
                 self.close_records(now, |k| k.starts_with("partition") || k.starts_with("one_way"));
                 (Vec::new(), None)
             }
@@ -493,14 +499,14 @@ impl<P: Process> World<P> {
     }
 
     fn on_undo(&mut self, sched: &mut Scheduler<Event<P::Msg>>, record: u32) -> Result<(), SimError> {
-        let undo = self
-            .undo
-            .remove(&record)
-            .expect("every undo event has its undo action");
+        let Some(undo) = self.undo.remove(&record) else {
+            return Ok(()); // overtaken by a heal
+        };
         match undo {
             Undo::Restart(ids) => {
-                for id in ids {
-                    if !self.nodes[id.index()].is_up() {
+                for (id, inc) in ids {
+                    let node = &self.nodes[id.index()];
+                    if !node.is_up() && node.incarnation == inc {
                         self.restart(sched, id)?;
                     }
                 }
