@@ -112,8 +112,12 @@ pub struct RunResult {
 /// Runs `scenario` once; a panic in a model becomes [`RunError::Panic`].
 pub fn run(scenario: &Scenario, opts: RunOptions) -> Result<RunResult, RunError> {
     let seed = opts.seed.unwrap_or(scenario.raw.seed);
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_inner(scenario, seed, opts)));
-    match outcome {
+    guarded(seed, || run_inner(scenario, seed, opts))
+}
+
+/// Runs `f`, turning a simulation error or a panic into a [`RunError`] that names `seed`.
+pub fn guarded<T>(seed: u64, f: impl FnOnce() -> Result<T, SimError>) -> Result<T, RunError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(result) => result.map_err(|source| RunError::Sim { seed, source }),
         Err(payload) => {
             let message = payload
@@ -528,6 +532,22 @@ fn summarise<P: Process>(
         faults: history.faults.clone(),
         history,
         trace,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_model_is_a_failed_run_that_names_its_seed() {
+        let err = guarded::<()>(42, || panic!("model bug")).unwrap_err();
+        assert!(matches!(&err, RunError::Panic { seed: 42, message } if message == "model bug"));
+        assert!(err.to_string().contains("seed 42"));
+        let limit = SimError::Limit { limit: "max_events", value: 2, max: 1 };
+        let err = guarded::<()>(7, || Err(limit.clone())).unwrap_err();
+        assert!(matches!(err, RunError::Sim { seed: 7, .. }));
+        assert!(err.to_string().contains("max_events"));
     }
 }
 
