@@ -16,7 +16,7 @@
 use crate::sim::history::{History, Observation, OpRecord};
 use crate::sim::{RngStream, SimDuration, SimTime};
 use crate::world::clock::Clock;
-use crate::world::disk::Disk;
+use crate::world::disk::{Disk, DiskIo};
 use serde::Serialize;
 use std::fmt::Debug;
 
@@ -47,6 +47,17 @@ pub trait Message: Clone + Debug {
     fn wire_size(&self) -> u32 {
         64
     }
+
+    /// Changes the content deterministically, drawing from `rng`, as a bit flip in flight
+    /// would: the receiver gets a different message and no flag it can read for free. A
+    /// model that carries a checksum leaves it stale here, so verifying it detects the
+    /// damage. Required, so that every message type decides what corruption means for it.
+    fn corrupt(&mut self, rng: &mut RngStream);
+}
+
+/// Flips one random bit of `x`: the building block of most `Message::corrupt`s.
+pub fn flip_bit_u64(x: u64, rng: &mut RngStream) -> u64 {
+    x ^ (1u64 << rng.below(64))
 }
 
 /// A sans-IO protocol state machine.
@@ -184,9 +195,12 @@ impl<P: Process> Context<'_, P> {
         self.elapsed += d;
     }
 
-    /// The node's disk.
-    pub fn disk(&mut self) -> &mut Disk {
-        self.disk
+    /// The node's disk: every operation adds its latency to this callback's work.
+    pub fn disk(&mut self) -> DiskIo<'_> {
+        DiskIo {
+            disk: self.disk,
+            elapsed: &mut self.elapsed,
+        }
     }
 
     /// The node's own random stream.

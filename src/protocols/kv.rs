@@ -1,22 +1,30 @@
 //! `hello-kv`: one key-value server and its clients.
 //!
-//! The server keeps a map in memory and a log on disk: each write appends a 16-byte record
-//! (key, value, little-endian) and, unless told to lie, fsyncs before it acknowledges.
-//! A restart replays the log. Reads answer from memory. Work takes time: the node's service
-//! stage (workers, queue, service time) models the server's capacity.
+//! The server keeps an index in memory and a log on disk. Each write appends a record —
+//! key and value, little-endian, plus a CRC-32C of both when `checksums` is on — and, when
+//! `fsync_before_ack` is on (the honest default), fsyncs before it acknowledges. When it is
+//! off the server lies: it acknowledges at once and fsyncs in the background every
+//! `sync_interval`, so a crash loses the writes acknowledged since the last sync.
+//!
+//! Reads answer from memory, or, with `reads_from_disk`, read the key's record back from the
+//! log (as a database without a cache would), so silent disk corruption reaches clients:
+//! without checksums a rotten record is returned as if it were good; with checksums the
+//! server detects it (`checksum_mismatch` observation) and refuses the read.
+//! A restart replays the log; with checksums, replay stops at the first bad record (a torn
+//! or corrupted tail), as real logs do. A disk error fails the request.
 //!
 //! Ground truth for "no acknowledged write lost": [`authoritative_writes`] decodes the
 //! server's log as the server would see it now (durable content if it is down, durable plus
 //! pending if it is up); every acknowledged write must be in it.
 
-use crate::process::{Context, Message, NodeId, Process, TimerId};
+use crate::process::{flip_bit_u64, Context, Message, NodeId, Process, TimerId};
 use crate::sim::history::OpKind;
+use crate::sim::{RngStream, SimDuration};
 use crate::workload::{ClientTimer, Driver, Request};
-use crate::world::disk::Disk;
+use crate::world::disk::{crc32c, Disk};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const LOG_FILE: &str = "kv.log";
-const RECORD_BYTES: usize = 16;
 
 /// Messages between clients and the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +44,20 @@ impl Message for KvMsg {
             KvMsg::Reply { .. } => 32,
         }
     }
+
+    /// Flips a bit of the key or value of a request, or of a reply's value (or id).
+    fn corrupt(&mut self, rng: &mut RngStream) {
+        match self {
+            KvMsg::Request(req) => match (req.value, rng.below(2)) {
+                (Some(v), 0) => req.value = Some(flip_bit_u64(v, rng)),
+                _ => req.key = flip_bit_u64(req.key, rng),
+            },
+            KvMsg::Reply {
+                result: Ok(Some(v)), ..
+            } => *v = flip_bit_u64(*v, rng),
+            KvMsg::Reply { id, .. } => *id = flip_bit_u64(*id, rng),
+        }
+    }
 }
 
 /// Server knobs.
@@ -43,61 +65,159 @@ impl Message for KvMsg {
 pub struct KvServerConfig {
     /// fsync the log before acknowledging a write (the honest default).
     pub fsync_before_ack: bool,
+    /// Without `fsync_before_ack`: how often the log is synced in the background.
+    pub sync_interval: SimDuration,
+    /// Records carry a CRC-32C, verified on every read and at recovery.
+    pub checksums: bool,
+    /// Reads fetch the record from disk instead of memory.
+    pub reads_from_disk: bool,
+}
+
+impl Default for KvServerConfig {
+    fn default() -> Self {
+        KvServerConfig {
+            fsync_before_ack: true,
+            sync_interval: SimDuration::from_secs(1),
+            checksums: false,
+            reads_from_disk: false,
+        }
+    }
+}
+
+impl KvServerConfig {
+    fn record_len(&self) -> usize {
+        if self.checksums {
+            20
+        } else {
+            16
+        }
+    }
+
+    fn encode(&self, key: u64, value: u64) -> Vec<u8> {
+        let mut r = Vec::with_capacity(self.record_len());
+        r.extend_from_slice(&key.to_le_bytes());
+        r.extend_from_slice(&value.to_le_bytes());
+        if self.checksums {
+            let crc = crc32c(&r);
+            r.extend_from_slice(&crc.to_le_bytes());
+        }
+        r
+    }
+
+    /// Decodes one record; `None` if its checksum does not match (checksums on).
+    fn decode(&self, r: &[u8]) -> Option<(u64, u64)> {
+        let key = u64::from_le_bytes(r[..8].try_into().expect("record holds a key"));
+        let value = u64::from_le_bytes(r[8..16].try_into().expect("record holds a value"));
+        if self.checksums {
+            let stored = u32::from_le_bytes(r[16..20].try_into().expect("record holds a checksum"));
+            if stored != crc32c(&r[..16]) {
+                return None;
+            }
+        }
+        Some((key, value))
+    }
+
+    /// The records of a log, up to the first bad one when checksums are on.
+    fn replay<'a>(&'a self, log: &'a [u8]) -> impl Iterator<Item = (usize, (u64, u64))> + 'a {
+        log.chunks_exact(self.record_len())
+            .map(|r| self.decode(r))
+            .take_while(Option::is_some)
+            .map(Option::unwrap)
+            .enumerate()
+            .map(|(i, kv)| (i * self.record_len(), kv))
+    }
 }
 
 /// The key-value server.
 #[derive(Clone, Debug)]
 pub struct KvServer {
     config: KvServerConfig,
-    map: BTreeMap<u64, u64>,
-}
-
-fn decode(log: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
-    log.chunks_exact(RECORD_BYTES).map(|r| {
-        let key = u64::from_le_bytes(r[..8].try_into().expect("record holds a key"));
-        let value = u64::from_le_bytes(r[8..].try_into().expect("record holds a value"));
-        (key, value)
-    })
+    /// key → (latest value, offset of its record in the log).
+    index: BTreeMap<u64, (u64, usize)>,
+    log_len: usize,
 }
 
 impl KvServer {
     /// Rebuilds the server from its disk (the log survives crashes once synced).
     pub fn recover(config: KvServerConfig, disk: &Disk) -> Self {
-        let map = decode(&disk.read(LOG_FILE)).collect();
-        KvServer { config, map }
+        let log = disk.contents(LOG_FILE);
+        let mut index = BTreeMap::new();
+        let mut log_len = 0;
+        for (offset, (key, value)) in config.replay(log) {
+            index.insert(key, (value, offset));
+            log_len = offset + config.record_len();
+        }
+        KvServer {
+            config,
+            index,
+            log_len,
+        }
     }
 
-    fn write(&mut self, cx: &mut Context<'_, KvNode>, key: u64, value: u64) {
-        let mut record = [0u8; RECORD_BYTES];
-        record[..8].copy_from_slice(&key.to_le_bytes());
-        record[8..].copy_from_slice(&value.to_le_bytes());
-        cx.disk().append(LOG_FILE, &record);
-        if self.config.fsync_before_ack {
-            cx.disk().fsync(LOG_FILE);
+    fn write(&mut self, cx: &mut Context<'_, KvNode>, key: u64, value: u64) -> Result<(), ()> {
+        let mut disk = cx.disk();
+        if disk.len(LOG_FILE) != self.log_len {
+            // A torn or corrupt tail was skipped at recovery: cut it before appending.
+            disk.truncate(LOG_FILE, self.log_len).map_err(|_| ())?;
         }
-        self.map.insert(key, value);
+        disk.append(LOG_FILE, &self.config.encode(key, value))
+            .map_err(|_| ())?;
+        if self.config.fsync_before_ack {
+            disk.fsync(LOG_FILE).map_err(|_| ())?;
+        }
+        self.index.insert(key, (value, self.log_len));
+        self.log_len += self.config.record_len();
+        Ok(())
+    }
+
+    fn read(&mut self, cx: &mut Context<'_, KvNode>, key: u64) -> Result<Option<u64>, ()> {
+        let Some(&(value, offset)) = self.index.get(&key) else {
+            return Ok(None);
+        };
+        if !self.config.reads_from_disk {
+            return Ok(Some(value));
+        }
+        let record = cx
+            .disk()
+            .read_at(LOG_FILE, offset, self.config.record_len())
+            .map_err(|_| ())?;
+        if record.len() < self.config.record_len() {
+            return Err(());
+        }
+        match self.config.decode(&record) {
+            // Without checksums a rotten record reads as good: the value may be wrong.
+            Some((_, v)) => Ok(Some(v)),
+            None => {
+                cx.observe("checksum_mismatch", key as i64);
+                Err(())
+            }
+        }
     }
 
     fn on_request(&mut self, cx: &mut Context<'_, KvNode>, src: NodeId, req: Request) {
         let result = match (req.kind, req.value) {
-            (OpKind::Write, Some(value)) => {
-                self.write(cx, req.key, value);
-                Ok(Some(value))
-            }
+            (OpKind::Write, Some(value)) => self.write(cx, req.key, value).map(|()| Some(value)),
             (OpKind::Write, None) => Err(()),
-            (OpKind::Read, _) => Ok(self.map.get(&req.key).copied()),
+            (OpKind::Read, _) => self.read(cx, req.key),
         };
         cx.send(src, KvMsg::Reply { id: req.id, result });
     }
 }
 
 /// Every (key, value) the server's log holds as it would see it now.
-pub fn authoritative_writes(disk: &Disk, up: bool) -> BTreeSet<(u64, u64)> {
-    if up {
-        decode(&disk.read(LOG_FILE)).collect()
+pub fn authoritative_writes(config: &KvServerConfig, disk: &Disk, up: bool) -> BTreeSet<(u64, u64)> {
+    let log = if up {
+        disk.contents(LOG_FILE)
     } else {
-        decode(disk.read_durable(LOG_FILE)).collect()
-    }
+        disk.read_durable(LOG_FILE)
+    };
+    log.chunks_exact(config.record_len())
+        .map(|r| {
+            let key = u64::from_le_bytes(r[..8].try_into().expect("record holds a key"));
+            let value = u64::from_le_bytes(r[8..16].try_into().expect("record holds a value"));
+            (key, value)
+        })
+        .collect()
 }
 
 /// A client of the key-value server.
@@ -107,8 +227,13 @@ pub struct KvClient {
     pub server: NodeId,
 }
 
-/// The timers of a hello-kv run (only clients set timers).
-pub type KvTimer = ClientTimer;
+/// The timers of a hello-kv run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KvTimer {
+    Client(ClientTimer),
+    /// The lying server's background fsync.
+    Sync,
+}
 
 /// A node of a hello-kv run: the server or a client (static dispatch).
 #[derive(Clone, Debug)]
@@ -120,7 +245,7 @@ pub enum KvNode {
 }
 
 fn wrap(t: ClientTimer) -> KvTimer {
-    t
+    KvTimer::Client(t)
 }
 
 impl KvClient {
@@ -136,8 +261,12 @@ impl Process for KvNode {
     type Timer = KvTimer;
 
     fn on_start(&mut self, cx: &mut Context<'_, Self>) {
-        if let KvNode::Client(c) = self {
-            c.driver.start(cx, wrap);
+        match self {
+            KvNode::Client(c) => c.driver.start(cx, wrap),
+            KvNode::Server(s) if !s.config.fsync_before_ack => {
+                cx.set_timer(s.config.sync_interval, KvTimer::Sync);
+            }
+            KvNode::Server(_) | KvNode::Idle => {}
         }
     }
 
@@ -152,9 +281,17 @@ impl Process for KvNode {
     }
 
     fn on_timer(&mut self, cx: &mut Context<'_, Self>, _id: TimerId, timer: KvTimer) {
-        if let KvNode::Client(c) = self {
-            let req = c.driver.on_timer(cx, timer, wrap);
-            c.send(cx, req);
+        match (self, timer) {
+            (KvNode::Client(c), KvTimer::Client(t)) => {
+                let req = c.driver.on_timer(cx, t, wrap);
+                c.send(cx, req);
+            }
+            (KvNode::Server(s), KvTimer::Sync) => {
+                // A failed background sync is retried at the next tick.
+                let _ = cx.disk().fsync(LOG_FILE);
+                cx.set_timer(s.config.sync_interval, KvTimer::Sync);
+            }
+            _ => {}
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod locate;
 pub mod raw;
 mod validate;
+mod validate_faults;
 
 use raw::RawScenario;
 use serde::Deserialize;

@@ -68,6 +68,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub faults: Vec<RawFault>,
     #[serde(default)]
+    pub nemesis: RawNemesis,
+    #[serde(default)]
     pub limits: RawLimits,
 }
 
@@ -91,6 +93,12 @@ pub struct RawTopology {
     /// Overrides for every pair between two regions.
     #[serde(default)]
     pub regions: Vec<RawLinkOverride>,
+    /// The disk of every node (a node's own `disk` replaces it).
+    #[serde(default)]
+    pub disk: Option<RawDisk>,
+    /// The clock of every node, clients included (a node's own `clock` replaces it).
+    #[serde(default)]
+    pub clock: Option<RawClock>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -103,6 +111,10 @@ pub struct RawNode {
     pub region: String,
     #[serde(default)]
     pub service: Option<RawService>,
+    #[serde(default)]
+    pub disk: Option<RawDisk>,
+    #[serde(default)]
+    pub clock: Option<RawClock>,
 }
 
 pub fn default_place() -> String {
@@ -130,6 +142,9 @@ pub struct RawLink {
     pub fifo: bool,
     #[serde(default)]
     pub bandwidth_bps: Option<u64>,
+    /// Probability that a message is corrupted in flight on this link.
+    #[serde(default)]
+    pub corrupt: Prob,
 }
 
 fn zero_latency() -> RawDist {
@@ -144,6 +159,7 @@ impl Default for RawLink {
             duplicate: Prob(0.0),
             fifo: false,
             bandwidth_bps: None,
+            corrupt: Prob(0.0),
         }
     }
 }
@@ -166,6 +182,8 @@ pub struct RawLinkOverride {
     pub fifo: Option<bool>,
     #[serde(default)]
     pub bandwidth_bps: Option<u64>,
+    #[serde(default)]
+    pub corrupt: Option<Prob>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -187,11 +205,24 @@ pub enum RawSystem {
         server: String,
         #[serde(default = "yes")]
         fsync_before_ack: bool,
+        /// Without `fsync_before_ack`: how often the log is synced in the background.
+        #[serde(default = "one_second")]
+        sync_interval: Dur,
+        /// Records carry a CRC-32C, verified on reads and at recovery.
+        #[serde(default)]
+        checksums: bool,
+        /// Reads fetch the record from disk instead of memory.
+        #[serde(default)]
+        reads_from_disk: bool,
     },
 }
 
 fn yes() -> bool {
     true
+}
+
+fn one_second() -> Dur {
+    Dur(SimDuration::from_secs(1))
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -275,6 +306,69 @@ pub enum RawAction {
         one_way: bool,
     },
     Heal,
+    /// Moves the targets' clocks by `by` (forward or back) at once.
+    ClockStep {
+        target: RawTarget,
+        by: SignedDur,
+    },
+    /// Sets the targets' clock drift; with `for`, the old drift returns after.
+    ClockDrift {
+        target: RawTarget,
+        ppm: f64,
+    },
+    /// The targets' disks fail every operation (`IoError`) or every write (`Full`).
+    DiskFault {
+        target: RawTarget,
+        kind: RawDiskFault,
+    },
+    /// Gray failure: service times × `factor`, and `latency` added to every message sent.
+    Slow {
+        target: RawTarget,
+        #[serde(default = "one")]
+        factor: f64,
+        #[serde(default)]
+        latency: Option<Dur>,
+    },
+    /// Stop-the-world pause (needs `for`): nothing runs; at the end, overdue timers fire and
+    /// held messages are handled at once.
+    Pause {
+        target: RawTarget,
+    },
+    /// Messages are corrupted in flight with this probability (between the groups, or on
+    /// every link if `groups` is left out).
+    Corrupt {
+        probability: Knob<Prob>,
+        #[serde(default)]
+        groups: Option<Vec<Vec<String>>>,
+    },
+    /// Bursty loss (Gilbert–Elliott) between the groups: a link enters the bad state with
+    /// `p_enter` per message, leaves it with `p_exit`, and loses `loss` of messages in it.
+    Flaky {
+        groups: Vec<Vec<String>>,
+        p_enter: Knob<Prob>,
+        p_exit: Knob<Prob>,
+        loss: Knob<Prob>,
+    },
+    /// Messages between the groups are held (needs `for`), then released together.
+    Clog {
+        groups: Vec<Vec<String>>,
+    },
+    /// Every node of the zone crashes, or the zone is cut off.
+    ZoneOutage {
+        zone: String,
+        #[serde(default)]
+        mode: RawOutage,
+    },
+    /// Every node of the region crashes, or the region is cut off.
+    RegionOutage {
+        region: String,
+        #[serde(default)]
+        mode: RawOutage,
+    },
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -282,9 +376,19 @@ pub enum RawTarget {
     Node(String),
     Nodes(Vec<String>),
     Zone(String),
+    Region(String),
     Crashed,
     Role(String),
+    /// One live node of the fault pool (the topology's nodes, never clients).
     RandomNode,
+    /// A random minority of the pool: floor((n - 1) / 2) nodes.
+    RandomMinority,
+    /// A random majority of the pool: floor(n / 2) + 1 nodes.
+    RandomMajority,
+    /// `k` random nodes of the pool.
+    RandomNodes(u32),
+    /// Every node of the topology (never clients).
+    All,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -316,4 +420,165 @@ impl Default for RawLimits {
             max_queue: default_max_queue(),
         }
     }
+}
+
+/// A knob that is either one value or a range `(lo, hi)` from which each seed draws its
+/// own value (swarm testing); the run's output records the values drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Knob<T> {
+    Fixed(T),
+    Range(T, T),
+}
+
+impl<T: Default> Default for Knob<T> {
+    fn default() -> Self {
+        Knob::Fixed(T::default())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Knob<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr<T> {
+            Fixed(T),
+            Range((T, T)),
+        }
+        match Repr::deserialize(d) {
+            Ok(Repr::Fixed(x)) => Ok(Knob::Fixed(x)),
+            Ok(Repr::Range((lo, hi))) => Ok(Knob::Range(lo, hi)),
+            Err(_) => Err(serde::de::Error::custom(
+                "expected one value or a range (lo, hi) of values of this field's kind, e.g. 0.01 or (0.0, 0.05), \"5ms\" or (\"1ms\", \"10ms\")",
+            )),
+        }
+    }
+}
+
+/// A signed human duration: `"-200ms"`, `"+1s"`, `"5ms"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SignedDur(pub i64);
+
+impl<'de> Deserialize<'de> for SignedDur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let t = text.trim();
+        let (sign, rest) = match t.strip_prefix('-') {
+            Some(rest) => (-1i64, rest),
+            None => (1, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let ns = parse_duration(rest).map_err(serde::de::Error::custom)?.0;
+        let ns = i64::try_from(ns).map_err(|_| serde::de::Error::custom(format!("'{text}' is too long")))?;
+        Ok(SignedDur(sign * ns))
+    }
+}
+
+/// A node's disk: latencies per operation and silent-corruption probabilities.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDisk {
+    #[serde(default)]
+    pub write: Option<RawDist>,
+    #[serde(default)]
+    pub fsync: Option<RawDist>,
+    #[serde(default)]
+    pub read: Option<RawDist>,
+    #[serde(default)]
+    pub torn_write: Knob<Prob>,
+    #[serde(default)]
+    pub write_corruption: Knob<Prob>,
+    #[serde(default)]
+    pub misdirected_write: Knob<Prob>,
+    #[serde(default)]
+    pub read_corruption: Knob<Prob>,
+}
+
+/// A node's local clock: drift, initial offset, optional periodic synchronisation.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClock {
+    /// Parts per million fast (negative: slow).
+    #[serde(default)]
+    pub drift_ppm: Knob<f64>,
+    /// The local clock's reading at true time zero minus zero.
+    #[serde(default)]
+    pub offset: Knob<SignedDur>,
+    #[serde(default)]
+    pub sync: Option<RawSync>,
+}
+
+/// NTP-like synchronisation: every `interval` the clock is set to true time plus an error
+/// drawn uniformly from [-max_error, +max_error].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSync {
+    pub interval: Dur,
+    pub max_error: Dur,
+}
+
+/// A random nemesis: faults drawn from rates instead of a fixed plan.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNemesis {
+    #[serde(default)]
+    pub crashes: Option<RawCrashNemesis>,
+    #[serde(default)]
+    pub partitions: Option<RawPartitionNemesis>,
+    #[serde(default)]
+    pub clock_steps: Option<RawClockNemesis>,
+    /// Which nodes it may hit (default: every topology node, never clients).
+    #[serde(default)]
+    pub targets: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCrashNemesis {
+    /// Mean time between failures, per node.
+    pub mtbf: Knob<Dur>,
+    /// Mean time to repair.
+    pub mttr: Knob<Dur>,
+    #[serde(default)]
+    pub distribution: RawLifetime,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub enum RawLifetime {
+    #[default]
+    Exponential,
+    /// Weibull with this shape (1 is exponential; above 1, wear-out; below, infant mortality).
+    Weibull(f64),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPartitionNemesis {
+    /// Mean time between partitions (exponential gaps).
+    pub every: Knob<Dur>,
+    /// How long each lasts.
+    pub duration: Knob<Dur>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClockNemesis {
+    /// Mean time between steps (exponential gaps).
+    pub every: Knob<Dur>,
+    /// Each step is uniform in [-max_step, +max_step].
+    pub max_step: Dur,
+}
+
+/// What a zone or region outage does to its nodes.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum RawOutage {
+    /// Every node in the domain crashes.
+    #[default]
+    Crash,
+    /// The domain is cut off from every node outside it.
+    Isolate,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawDiskFault {
+    IoError,
+    Full,
 }

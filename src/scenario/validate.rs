@@ -4,9 +4,9 @@ use super::raw::*;
 use crate::sim::SimDuration;
 use std::collections::BTreeSet;
 
-type Check = Result<(), (String, String)>;
+pub(super) type Check = Result<(), (String, String)>;
 
-fn fail(path: impl Into<String>, message: impl Into<String>) -> Check {
+pub(super) fn fail(path: impl Into<String>, message: impl Into<String>) -> Check {
     Err((path.into(), message.into()))
 }
 
@@ -35,9 +35,7 @@ pub fn validate(s: &RawScenario) -> Check {
     validate_links(&s.topology, &all, &s.workload.zone, &s.workload.region)?;
     validate_system(&s.system, &names)?;
     validate_workload(&s.workload)?;
-    for (i, f) in s.faults.iter().enumerate() {
-        validate_fault(f, &format!("faults[{i}]"), s, &all)?;
-    }
+    super::validate_faults::validate(s, &all)?;
     validate_limits(&s.limits)
 }
 
@@ -147,7 +145,7 @@ fn validate_override(o: &RawLinkOverride, path: &str, kind: &str, known: &BTreeS
     Ok(())
 }
 
-fn validate_dist(d: &RawDist, path: &str) -> Check {
+pub(super) fn validate_dist(d: &RawDist, path: &str) -> Check {
     match d {
         RawDist::Uniform { lo, hi } if lo > hi => fail(
             format!("{path}.lo"),
@@ -218,116 +216,6 @@ fn validate_workload(w: &RawWorkload) -> Check {
             "workload.retry.cap",
             format!("cap '{}' is below base '{}'; raise the cap", cap.0, base.0),
         ),
-        _ => Ok(()),
-    }
-}
-
-fn validate_fault(f: &RawFault, path: &str, s: &RawScenario, names: &BTreeSet<String>) -> Check {
-    if f.at > s.duration {
-        fail(
-            format!("{path}.at"),
-            format!(
-                "'{}' is past the run's duration '{}'; shorten it or raise duration",
-                f.at.0, s.duration.0
-            ),
-        )?;
-    }
-    if f.for_.is_some_and(|d| d.0 == SimDuration::ZERO) {
-        fail(
-            format!("{path}.for"),
-            "a fault's duration must be above zero; leave 'for' out for a lasting fault",
-        )?;
-    }
-    if f.for_.is_some() && matches!(f.action, RawAction::Restart(_) | RawAction::Heal) {
-        fail(
-            format!("{path}.for"),
-            "'for' undoes a crash or a partition; restart and heal have nothing to undo",
-        )?;
-    }
-    let known = |name: &str, p: String| -> Check {
-        if names.contains(name) {
-            return Ok(());
-        }
-        let list = names
-            .iter()
-            .take(12)
-            .map(|n| format!("'{n}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        fail(p, format!("unknown node '{name}'; known nodes: {list}"))
-    };
-    let zones: BTreeSet<&str> = s
-        .topology
-        .nodes
-        .iter()
-        .map(|n| n.zone.as_str())
-        .chain([s.workload.zone.as_str()])
-        .collect();
-    match &f.action {
-        RawAction::Crash(t) | RawAction::Restart(t) => {
-            validate_target(t, &format!("{path}.do"), &known, &zones)
-        }
-        RawAction::Partition { groups, .. } => {
-            if groups.len() < 2 {
-                fail(
-                    format!("{path}.do.groups"),
-                    "a partition needs at least two groups, e.g. [[\"a\"], [\"b\", \"c\"]]",
-                )?;
-            }
-            let mut seen = BTreeSet::new();
-            for (g, group) in groups.iter().enumerate() {
-                if group.is_empty() {
-                    fail(
-                        format!("{path}.do.groups[{g}]"),
-                        "a partition group cannot be empty",
-                    )?;
-                }
-                for (k, name) in group.iter().enumerate() {
-                    let p = format!("{path}.do.groups[{g}][{k}]");
-                    known(name, p.clone())?;
-                    if !seen.insert(name) {
-                        fail(
-                            p,
-                            format!(
-                                "node '{name}' is in two groups; a node belongs to one side of a partition"
-                            ),
-                        )?;
-                    }
-                }
-            }
-            Ok(())
-        }
-        RawAction::Heal => Ok(()),
-    }
-}
-
-fn validate_target(
-    t: &RawTarget,
-    path: &str,
-    known: &dyn Fn(&str, String) -> Check,
-    zones: &BTreeSet<&str>,
-) -> Check {
-    match t {
-        RawTarget::Node(n) => known(n, format!("{path}[0][0]")),
-        RawTarget::Nodes(ns) => {
-            if ns.is_empty() {
-                fail(format!("{path}[0]"), "Nodes([...]) needs at least one node name")?;
-            }
-            ns.iter()
-                .enumerate()
-                .try_for_each(|(i, n)| known(n, format!("{path}[0][{i}]")))
-        }
-        RawTarget::Zone(z) if !zones.contains(z.as_str()) => {
-            let list = zones
-                .iter()
-                .map(|z| format!("'{z}'"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            fail(
-                format!("{path}[0][0]"),
-                format!("unknown zone '{z}'; known zones: {list}"),
-            )
-        }
         _ => Ok(()),
     }
 }

@@ -1,15 +1,83 @@
-//! Disks with fsync semantics.
+//! Disks with fsync semantics, latencies, silent corruption and I/O faults.
 //!
-//! A disk holds named files. Writes (append, truncate, overwrite) land in a volatile list
-//! of pending operations; `fsync` applies a file's pending operations to its durable
-//! content. A crash discards every pending operation, so exactly the unsynced writes are
-//! lost. Reads see the durable content with the pending operations applied (the page
-//! cache). Checksums are the protocol's business, not the disk's.
-//! Known limit: reads rebuild the volatile view, O(file size): models read at recovery,
-//! not on the hot path.
+//! A disk holds named files. Every file has a *view* (what the node reads: the page cache)
+//! and *durable* content (what survives a crash). Writes — append, truncate, overwrite —
+//! change the view at once and join the file's list of pending operations; `fsync` applies
+//! them to the durable content. A crash throws the pending operations away, so exactly the
+//! unsynced writes are lost; with probability `torn_write` the last unsynced append is
+//! *torn*: a random prefix of it reaches the durable content.
+//!
+//! Silent corruption (drawn from the disk's own stream, `disk/<node>`):
+//! - `write_corruption`: a write is garbled — one random bit of it flips as it is stored;
+//! - `misdirected_write`: an append lands at a random earlier offset of the same file,
+//!   overwriting old data, while its own place is filled with zeros;
+//! - `read_corruption`: a read finds one bit rotten in the range it reads; the rot is on
+//!   the medium, so it persists (in the view and in the durable content).
+//!
+//! The disk never detects corruption: checksums ([`crc32c`]) are the protocol's choice,
+//! so the end-to-end argument can be shown with and without them.
+//!
+//! I/O faults: while an `IoError` fault holds, every operation fails; while `Full` holds,
+//! writes fail and reads succeed. The model sees [`DiskError`]s.
+//!
+//! Latency: [`DiskIo`] (what `Context::disk` returns) draws a latency per operation from
+//! the disk's configuration and adds it to the callback's work, so a slow fsync delays the
+//! reply that follows it. The [`Disk`] methods themselves take no time (recovery, tests).
+//! Known limit: a crash rebuilds each file's view from its durable content, O(file size).
 
+use crate::sim::{Dist, RngStream, SimDuration};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// CRC-32C (Castagnoli) of `bytes`, for models that checksum what they store or send.
+pub fn crc32c(bytes: &[u8]) -> u32 {
+    crc32c::crc32c(bytes)
+}
+
+/// Why a disk operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum DiskError {
+    #[error("i/o error")]
+    Io,
+    #[error("disk full")]
+    Full,
+}
+
+/// An injected disk fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum DiskFault {
+    /// Every operation fails.
+    IoError,
+    /// Writes and fsyncs fail; reads succeed.
+    Full,
+}
+
+/// How a disk behaves: latencies and corruption probabilities.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DiskConfig {
+    pub write: Dist,
+    pub fsync: Dist,
+    pub read: Dist,
+    pub torn_write: f64,
+    pub write_corruption: f64,
+    pub misdirected_write: f64,
+    pub read_corruption: f64,
+}
+
+impl Default for DiskConfig {
+    fn default() -> Self {
+        DiskConfig {
+            write: Dist::Constant(0),
+            fsync: Dist::Constant(0),
+            read: Dist::Constant(0),
+            torn_write: 0.0,
+            write_corruption: 0.0,
+            misdirected_write: 0.0,
+            read_corruption: 0.0,
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum PendingOp {
@@ -20,19 +88,18 @@ enum PendingOp {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct File {
+    view: Vec<u8>,
     durable: Vec<u8>,
     pending: Vec<PendingOp>,
 }
 
-impl File {
-    fn apply(content: &mut Vec<u8>, op: &PendingOp) {
-        match op {
-            PendingOp::Append(bytes) => content.extend_from_slice(bytes),
-            PendingOp::Truncate(len) => content.truncate(*len),
-            PendingOp::Overwrite(bytes) => {
-                content.clear();
-                content.extend_from_slice(bytes);
-            }
+fn apply(content: &mut Vec<u8>, op: &PendingOp) {
+    match op {
+        PendingOp::Append(bytes) => content.extend_from_slice(bytes),
+        PendingOp::Truncate(len) => content.truncate(*len),
+        PendingOp::Overwrite(bytes) => {
+            content.clear();
+            content.extend_from_slice(bytes);
         }
     }
 }
@@ -43,74 +110,189 @@ pub struct DiskStats {
     pub writes: u64,
     pub bytes_written: u64,
     pub fsyncs: u64,
+    pub reads: u64,
     /// Writes lost because they were not yet synced when the node crashed.
     pub writes_lost_in_crash: u64,
+    pub torn_writes: u64,
+    pub corrupted_writes: u64,
+    pub misdirected_writes: u64,
+    pub rotten_reads: u64,
+    pub failed_ops: u64,
 }
 
 /// A node's disk.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Disk {
     files: BTreeMap<String, File>,
+    /// The file written last (where a torn write happens).
+    last_written: Option<String>,
+    config: DiskConfig,
+    rng: RngStream,
+    fault: Option<DiskFault>,
     stats: DiskStats,
 }
 
+impl Default for Disk {
+    fn default() -> Self {
+        Disk::new()
+    }
+}
+
 impl Disk {
+    /// A perfect disk: instant, never corrupts, never fails.
     pub fn new() -> Disk {
-        Disk::default()
+        Disk::with_config(DiskConfig::default(), RngStream::new(0, "disk"))
+    }
+
+    pub fn with_config(config: DiskConfig, rng: RngStream) -> Disk {
+        Disk {
+            files: BTreeMap::new(),
+            last_written: None,
+            config,
+            rng,
+            fault: None,
+            stats: DiskStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &DiskConfig {
+        &self.config
+    }
+
+    /// Starts (`Some`) or ends (`None`) an injected fault.
+    pub fn set_fault(&mut self, fault: Option<DiskFault>) {
+        self.fault = fault;
+    }
+
+    pub fn fault(&self) -> Option<DiskFault> {
+        self.fault
+    }
+
+    fn check(&mut self, write: bool) -> Result<(), DiskError> {
+        let err = match (self.fault, write) {
+            (Some(DiskFault::IoError), _) => Some(DiskError::Io),
+            (Some(DiskFault::Full), true) => Some(DiskError::Full),
+            _ => None,
+        };
+        match err {
+            Some(e) => {
+                self.stats.failed_ops += 1;
+                Err(e)
+            }
+            None => Ok(()),
+        }
     }
 
     fn file(&mut self, name: &str) -> &mut File {
-        if !self.files.contains_key(name) {
-            self.files.insert(name.to_string(), File::default());
-        }
-        self.files.get_mut(name).expect("file was just created")
+        self.files.entry(name.to_string()).or_default()
     }
 
-    fn write(&mut self, name: &str, op: PendingOp) {
-        let bytes = match &op {
-            PendingOp::Append(b) | PendingOp::Overwrite(b) => b.len() as u64,
+    fn write(&mut self, name: &str, mut op: PendingOp) -> Result<(), DiskError> {
+        self.check(true)?;
+        let len = match &mut op {
+            PendingOp::Append(b) | PendingOp::Overwrite(b) => {
+                if !b.is_empty() && self.rng.chance(self.config.write_corruption) {
+                    flip_bit(b, &mut self.rng);
+                    self.stats.corrupted_writes += 1;
+                }
+                b.len() as u64
+            }
             PendingOp::Truncate(_) => 0,
         };
+        if let PendingOp::Append(bytes) = &op {
+            let old_len = self.files.get(name).map_or(0, |f| f.view.len());
+            if old_len > 0 && !bytes.is_empty() && self.rng.chance(self.config.misdirected_write) {
+                return self.misdirect(name, bytes.clone(), old_len);
+            }
+        }
         self.stats.writes += 1;
-        self.stats.bytes_written += bytes;
-        self.file(name).pending.push(op);
+        self.stats.bytes_written += len;
+        self.last_written = Some(name.to_string());
+        let file = self.file(name);
+        apply(&mut file.view, &op);
+        file.pending.push(op);
+        Ok(())
+    }
+
+    /// An append that lands at a random earlier offset: old data there is overwritten and
+    /// the append's own place holds zeros.
+    fn misdirect(&mut self, name: &str, bytes: Vec<u8>, old_len: usize) -> Result<(), DiskError> {
+        self.stats.writes += 1;
+        self.stats.misdirected_writes += 1;
+        self.stats.bytes_written += bytes.len() as u64;
+        let at = self.rng.below(old_len as u64) as usize;
+        let file = self.file(name);
+        let mut content = file.view.clone();
+        content.resize(old_len + bytes.len(), 0);
+        let end = (at + bytes.len()).min(old_len);
+        content[at..end].copy_from_slice(&bytes[..end - at]);
+        file.view = content.clone();
+        file.pending.push(PendingOp::Overwrite(content));
+        self.last_written = Some(name.to_string());
+        Ok(())
     }
 
     /// Appends `bytes` to `name` (volatile until fsync).
-    pub fn append(&mut self, name: &str, bytes: &[u8]) {
-        self.write(name, PendingOp::Append(bytes.to_vec()));
+    pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
+        self.write(name, PendingOp::Append(bytes.to_vec()))
     }
 
     /// Cuts `name` to `len` bytes (volatile until fsync).
-    pub fn truncate(&mut self, name: &str, len: usize) {
-        self.write(name, PendingOp::Truncate(len));
+    pub fn truncate(&mut self, name: &str, len: usize) -> Result<(), DiskError> {
+        self.write(name, PendingOp::Truncate(len))
     }
 
     /// Replaces the whole content of `name` (volatile until fsync).
-    pub fn overwrite(&mut self, name: &str, bytes: &[u8]) {
-        self.write(name, PendingOp::Overwrite(bytes.to_vec()));
+    pub fn overwrite(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
+        self.write(name, PendingOp::Overwrite(bytes.to_vec()))
     }
 
     /// Makes every pending write to `name` durable.
-    pub fn fsync(&mut self, name: &str) {
+    pub fn fsync(&mut self, name: &str) -> Result<(), DiskError> {
+        self.check(true)?;
         self.stats.fsyncs += 1;
         let file = self.file(name);
-        let pending = std::mem::take(&mut file.pending);
-        for op in &pending {
-            File::apply(&mut file.durable, op);
+        for op in std::mem::take(&mut file.pending) {
+            apply(&mut file.durable, &op);
         }
+        debug_assert_eq!(
+            file.durable, file.view,
+            "after fsync the durable content is the view"
+        );
+        Ok(())
     }
 
-    /// The content of `name` as the node sees it (durable plus pending writes).
-    pub fn read(&self, name: &str) -> Vec<u8> {
-        let Some(file) = self.files.get(name) else {
-            return Vec::new();
+    /// The whole content of `name` as the node sees it.
+    pub fn read(&mut self, name: &str) -> Result<Vec<u8>, DiskError> {
+        let len = self.files.get(name).map_or(0, |f| f.view.len());
+        self.read_at(name, 0, len)
+    }
+
+    /// `len` bytes of `name` from `offset` (fewer at the end of the file). A read may find
+    /// one bit rotten (`read_corruption`); the rot persists.
+    pub fn read_at(&mut self, name: &str, offset: usize, len: usize) -> Result<Vec<u8>, DiskError> {
+        self.check(false)?;
+        self.stats.reads += 1;
+        let Some(file) = self.files.get_mut(name) else {
+            return Ok(Vec::new());
         };
-        let mut content = file.durable.clone();
-        for op in &file.pending {
-            File::apply(&mut content, op);
+        let start = offset.min(file.view.len());
+        let end = offset.saturating_add(len).min(file.view.len());
+        if end > start && self.rng.chance(self.config.read_corruption) {
+            let bit = self.rng.below(((end - start) * 8) as u64) as usize;
+            let byte = start + bit / 8;
+            file.view[byte] ^= 1 << (bit % 8);
+            if byte < file.durable.len() {
+                file.durable[byte] ^= 1 << (bit % 8);
+            }
+            self.stats.rotten_reads += 1;
         }
-        content
+        Ok(file.view[start..end].to_vec())
+    }
+
+    /// The content a restarting process recovers from: the view, with no fault or latency.
+    pub fn contents(&self, name: &str) -> &[u8] {
+        self.files.get(name).map_or(&[], |f| f.view.as_slice())
     }
 
     /// The content of `name` that would survive a crash now.
@@ -123,18 +305,90 @@ impl Disk {
         self.files.get(name).is_some_and(|f| !f.pending.is_empty())
     }
 
-    /// A crash: every unsynced write is lost.
+    /// A crash: every unsynced write is lost, except that the last append may be torn.
     pub fn crash(&mut self) {
-        let mut lost = 0;
-        for file in self.files.values_mut() {
-            lost += file.pending.len() as u64;
-            file.pending.clear();
+        if let Some(name) = self.last_written.take() {
+            let tear = self.rng.chance(self.config.torn_write);
+            let file = self.files.get_mut(&name).expect("the last written file exists");
+            if let (true, Some(PendingOp::Append(bytes))) = (tear, file.pending.last()) {
+                // Everything before the last op reaches the disk only if it was synced: a
+                // torn append keeps a prefix of itself on top of the durable content only
+                // when it is the sole pending op.
+                if file.pending.len() == 1 && !bytes.is_empty() {
+                    let keep = self.rng.below(bytes.len() as u64) as usize;
+                    let prefix = bytes[..keep].to_vec();
+                    file.durable.extend_from_slice(&prefix);
+                    self.stats.torn_writes += 1;
+                }
+            }
         }
-        self.stats.writes_lost_in_crash += lost;
+        for file in self.files.values_mut() {
+            self.stats.writes_lost_in_crash += file.pending.len() as u64;
+            file.pending.clear();
+            file.view = file.durable.clone();
+        }
     }
 
     pub fn stats(&self) -> DiskStats {
         self.stats
+    }
+}
+
+fn flip_bit(bytes: &mut [u8], rng: &mut RngStream) {
+    let bit = rng.below((bytes.len() * 8) as u64) as usize;
+    bytes[bit / 8] ^= 1 << (bit % 8);
+}
+
+/// The disk as a process sees it during a callback: every operation draws its latency from
+/// the disk's configuration and adds it to the callback's work.
+pub struct DiskIo<'a> {
+    pub(crate) disk: &'a mut Disk,
+    pub(crate) elapsed: &'a mut SimDuration,
+}
+
+impl DiskIo<'_> {
+    fn charge(&mut self, which: fn(&DiskConfig) -> &Dist) {
+        let d = which(&self.disk.config).clone().sample(&mut self.disk.rng);
+        *self.elapsed += d;
+    }
+
+    pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
+        self.charge(|c| &c.write);
+        self.disk.append(name, bytes)
+    }
+
+    pub fn truncate(&mut self, name: &str, len: usize) -> Result<(), DiskError> {
+        self.charge(|c| &c.write);
+        self.disk.truncate(name, len)
+    }
+
+    pub fn overwrite(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
+        self.charge(|c| &c.write);
+        self.disk.overwrite(name, bytes)
+    }
+
+    pub fn fsync(&mut self, name: &str) -> Result<(), DiskError> {
+        self.charge(|c| &c.fsync);
+        self.disk.fsync(name)
+    }
+
+    pub fn read(&mut self, name: &str) -> Result<Vec<u8>, DiskError> {
+        self.charge(|c| &c.read);
+        self.disk.read(name)
+    }
+
+    pub fn read_at(&mut self, name: &str, offset: usize, len: usize) -> Result<Vec<u8>, DiskError> {
+        self.charge(|c| &c.read);
+        self.disk.read_at(name, offset, len)
+    }
+
+    /// The length of `name` as the node sees it (metadata: no latency).
+    pub fn len(&self, name: &str) -> usize {
+        self.disk.contents(name).len()
+    }
+
+    pub fn is_empty(&self, name: &str) -> bool {
+        self.len(name) == 0
     }
 }
 
@@ -145,30 +399,139 @@ mod tests {
     #[test]
     fn unsynced_writes_are_lost_in_a_crash() {
         let mut d = Disk::new();
-        d.append("log", b"abc");
-        d.fsync("log");
-        d.append("log", b"def");
-        assert_eq!(d.read("log"), b"abcdef");
+        d.append("log", b"abc").unwrap();
+        d.fsync("log").unwrap();
+        d.append("log", b"def").unwrap();
+        assert_eq!(d.read("log").unwrap(), b"abcdef");
         assert_eq!(d.read_durable("log"), b"abc");
         assert!(d.is_dirty("log"));
         d.crash();
-        assert_eq!(d.read("log"), b"abc");
+        assert_eq!(d.read("log").unwrap(), b"abc");
         assert_eq!(d.stats().writes_lost_in_crash, 1);
     }
 
     #[test]
     fn truncate_and_overwrite_apply_in_order() {
         let mut d = Disk::new();
-        d.append("f", b"hello world");
-        d.truncate("f", 5);
-        d.append("f", b"!");
-        assert_eq!(d.read("f"), b"hello!");
-        d.fsync("f");
-        d.overwrite("f", b"x");
-        assert_eq!(d.read("f"), b"x");
+        d.append("f", b"hello world").unwrap();
+        d.truncate("f", 5).unwrap();
+        d.append("f", b"!").unwrap();
+        assert_eq!(d.read("f").unwrap(), b"hello!");
+        d.fsync("f").unwrap();
+        d.overwrite("f", b"x").unwrap();
+        assert_eq!(d.read("f").unwrap(), b"x");
         assert_eq!(d.read_durable("f"), b"hello!");
-        d.fsync("f");
+        d.fsync("f").unwrap();
         assert_eq!(d.read_durable("f"), b"x");
-        assert_eq!(d.read("missing"), b"");
+        assert_eq!(d.read("missing").unwrap(), b"");
+        assert_eq!(d.read_at("f", 0, 10).unwrap(), b"x");
+    }
+
+    fn disk(config: DiskConfig) -> Disk {
+        Disk::with_config(config, RngStream::new(9, "disk/test"))
+    }
+
+    #[test]
+    fn a_torn_write_keeps_a_strict_prefix_of_the_last_append() {
+        let mut torn = 0;
+        for seed in 0..200 {
+            let mut d = Disk::with_config(
+                DiskConfig {
+                    torn_write: 1.0,
+                    ..DiskConfig::default()
+                },
+                RngStream::new(seed, "disk/t"),
+            );
+            d.append("log", b"synced").unwrap();
+            d.fsync("log").unwrap();
+            d.append("log", b"0123456789").unwrap();
+            d.crash();
+            let content = d.read("log").unwrap();
+            assert!(content.starts_with(b"synced"));
+            assert!(b"synced0123456789".starts_with(&content));
+            assert!(content.len() < 16, "a torn write never completes");
+            torn += usize::from(content.len() > 6);
+        }
+        assert!(torn > 150, "most tears keep some bytes: {torn}");
+        // Without tearing, the unsynced append is gone entirely.
+        let mut d = disk(DiskConfig::default());
+        d.append("log", b"0123456789").unwrap();
+        d.crash();
+        assert_eq!(d.read("log").unwrap(), b"");
+    }
+
+    #[test]
+    fn corruption_flips_exactly_one_bit_and_persists() {
+        let mut d = disk(DiskConfig {
+            write_corruption: 1.0,
+            ..DiskConfig::default()
+        });
+        d.append("f", &[0u8; 64]).unwrap();
+        let ones: u32 = d.read("f").unwrap().iter().map(|b| b.count_ones()).sum();
+        assert_eq!(ones, 1);
+        let mut d = disk(DiskConfig {
+            read_corruption: 1.0,
+            ..DiskConfig::default()
+        });
+        d.append("f", &[0u8; 64]).unwrap();
+        d.fsync("f").unwrap();
+        let first = d.read("f").unwrap();
+        assert_eq!(first.iter().map(|b| b.count_ones()).sum::<u32>(), 1);
+        assert_eq!(d.read_durable("f"), first.as_slice(), "rot is on the medium");
+        // With no corruption configured, nothing changes.
+        let mut clean = disk(DiskConfig::default());
+        clean.append("f", &[0u8; 64]).unwrap();
+        assert!(clean.read("f").unwrap().iter().all(|&b| b == 0));
+        assert_ne!(crc32c(&first), crc32c(&[0u8; 64]), "a checksum sees the flip");
+    }
+
+    #[test]
+    fn a_misdirected_write_overwrites_old_data_and_leaves_zeros() {
+        let mut d = disk(DiskConfig {
+            misdirected_write: 1.0,
+            ..DiskConfig::default()
+        });
+        d.append("f", b"aaaaaaaa").unwrap(); // the first append has nowhere earlier to land
+        d.append("f", b"bb").unwrap();
+        let content = d.read("f").unwrap();
+        assert_eq!(content.len(), 10);
+        assert_eq!(&content[8..], &[0, 0]);
+        assert_eq!(
+            content.iter().filter(|&&b| b == b'b').count(),
+            2.min(8 - content.iter().position(|&b| b == b'b').unwrap())
+        );
+    }
+
+    #[test]
+    fn io_faults_fail_operations_until_lifted() {
+        let mut d = Disk::new();
+        d.set_fault(Some(DiskFault::Full));
+        assert_eq!(d.append("f", b"x"), Err(DiskError::Full));
+        assert_eq!(d.read("f"), Ok(Vec::new()));
+        d.set_fault(Some(DiskFault::IoError));
+        assert_eq!(d.read("f"), Err(DiskError::Io));
+        assert_eq!(d.fsync("f"), Err(DiskError::Io));
+        d.set_fault(None);
+        assert_eq!(d.append("f", b"x"), Ok(()));
+        assert_eq!(d.stats().failed_ops, 3);
+    }
+
+    #[test]
+    fn disk_io_charges_latency() {
+        let mut d = disk(DiskConfig {
+            write: Dist::Constant(10),
+            fsync: Dist::Constant(1_000),
+            read: Dist::Constant(5),
+            ..DiskConfig::default()
+        });
+        let mut elapsed = SimDuration::ZERO;
+        let mut io = DiskIo {
+            disk: &mut d,
+            elapsed: &mut elapsed,
+        };
+        io.append("f", b"x").unwrap();
+        io.fsync("f").unwrap();
+        io.read("f").unwrap();
+        assert_eq!(elapsed, SimDuration(1_015));
     }
 }

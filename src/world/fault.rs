@@ -1,10 +1,13 @@
 //! The fault plan: timed actions on the world, with static or dynamic targets.
 //!
 //! A target is resolved when its action fires: `Crashed` means the nodes down at that
-//! moment, `Role` the nodes whose process claims the role then (e.g. the current leader).
-//! An action with a duration undoes itself after it: a crash for 5 s restarts the same
-//! nodes, a partition for 10 s lifts exactly the cuts it made.
+//! moment, `Role` the nodes whose process claims the role then (e.g. the current leader),
+//! the `Random…` targets draw from the faults' own stream over the *fault pool* (the
+//! topology's nodes, never the workload's clients). An action with a duration undoes
+//! itself after it: a crash for 5 s restarts the same incarnations, a partition for 10 s
+//! lifts exactly the cuts it made, a drift change restores the old drift.
 
+use super::disk::DiskFault;
 use crate::process::NodeId;
 use crate::sim::{SimDuration, SimTime};
 use serde::Serialize;
@@ -16,16 +19,26 @@ pub enum Target {
     Nodes(Vec<NodeId>),
     /// Every node in the zone.
     Zone(String),
+    /// Every node in the region.
+    Region(String),
     /// Every node down when the action fires.
     Crashed,
     /// Every live node whose process has this role when the action fires.
     Role(String),
-    /// One live node drawn uniformly from the faults' stream.
+    /// One live node of the fault pool, drawn from the faults' stream.
     RandomNode,
+    /// `floor((n - 1) / 2)` nodes of the pool of `n`, drawn from the faults' stream.
+    RandomMinority,
+    /// `floor(n / 2) + 1` nodes of the pool of `n`.
+    RandomMajority,
+    /// `k` nodes of the pool.
+    RandomNodes(u32),
+    /// The whole fault pool.
+    All,
 }
 
 /// What an action does.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum FaultKind {
     Crash(Target),
     Restart(Target),
@@ -35,8 +48,49 @@ pub enum FaultKind {
         groups: Vec<Vec<NodeId>>,
         one_way: bool,
     },
+    /// Cuts the target off from every other node, both ways (a zone or region isolated).
+    Isolate(Target),
     /// Lifts every partition.
     Heal,
+    /// Steps the targets' clocks by `by_ns` (negative: back).
+    ClockStep {
+        target: Target,
+        by_ns: i64,
+    },
+    /// Sets the targets' drift (parts per billion); undone by restoring the old drift.
+    ClockDrift {
+        target: Target,
+        ppb: i64,
+    },
+    /// The targets' disks fail.
+    Disk {
+        target: Target,
+        fault: DiskFault,
+    },
+    /// Service times × `factor`; `latency` added to every message the targets send.
+    Slow {
+        target: Target,
+        factor: f64,
+        latency: SimDuration,
+    },
+    /// A stop-the-world pause of the targets (needs a duration).
+    Pause(Target),
+    /// Messages on the given ordered pairs (all pairs if `None`) are corrupted in flight.
+    Corrupt {
+        probability: f64,
+        pairs: Option<Vec<(NodeId, NodeId)>>,
+    },
+    /// Gilbert–Elliott bursty loss on the given ordered pairs.
+    Flaky {
+        pairs: Vec<(NodeId, NodeId)>,
+        p_enter: f64,
+        p_exit: f64,
+        loss: f64,
+    },
+    /// Messages on the given ordered pairs are held until the action ends (needs a duration).
+    Clog {
+        pairs: Vec<(NodeId, NodeId)>,
+    },
 }
 
 impl FaultKind {
@@ -46,13 +100,37 @@ impl FaultKind {
             FaultKind::Restart(_) => "restart",
             FaultKind::Partition { one_way: false, .. } => "partition",
             FaultKind::Partition { one_way: true, .. } => "one_way_partition",
+            FaultKind::Isolate(_) => "isolate",
             FaultKind::Heal => "heal",
+            FaultKind::ClockStep { .. } => "clock_step",
+            FaultKind::ClockDrift { .. } => "clock_drift",
+            FaultKind::Disk {
+                fault: DiskFault::IoError,
+                ..
+            } => "disk_io_error",
+            FaultKind::Disk {
+                fault: DiskFault::Full,
+                ..
+            } => "disk_full",
+            FaultKind::Slow { .. } => "slow",
+            FaultKind::Pause(_) => "pause",
+            FaultKind::Corrupt { .. } => "corrupt",
+            FaultKind::Flaky { .. } => "flaky",
+            FaultKind::Clog { .. } => "clog",
         }
+    }
+
+    /// Whether the action's effect lasts until undone (so its record has an end).
+    pub fn lasts(&self) -> bool {
+        !matches!(
+            self,
+            FaultKind::Restart(_) | FaultKind::Heal | FaultKind::ClockStep { .. }
+        )
     }
 }
 
 /// One timed action.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FaultAction {
     pub at: SimTime,
     /// Undo the action after this long.
@@ -67,6 +145,16 @@ pub enum Undo {
     /// restarted and crashed again since belongs to a later fault).
     Restart(Vec<(NodeId, u32)>),
     Unblock(Vec<(NodeId, NodeId)>),
+    /// Restore each node's drift.
+    Drift(Vec<(NodeId, i64)>),
+    /// Lift the disk faults.
+    Disk(Vec<NodeId>),
+    /// Back to normal speed.
+    Slow(Vec<NodeId>),
+    /// End the pause of these incarnations.
+    Resume(Vec<(NodeId, u32)>),
+    /// Drop the network rule with this id (corruption, flaky links, clogs).
+    Rule(u32),
 }
 
 /// The ordered pairs a partition cuts.

@@ -3,22 +3,25 @@
 //! The world owns the nodes (processes, clocks, disks, service stages), the network, the
 //! fault plan and the history. It turns kernel events into process callbacks and carries
 //! out what the callbacks record. It is generic over one process type `P`; several kinds
-//! of process share a run through an enum `P` (static dispatch).
+//! of process share a run through an enum `P` (static dispatch). Faults are applied by
+//! `inject` (same type, its own file).
 //!
 //! Ordering contract: events at the same instant run in the order they were scheduled.
-//! A callback's sends are routed in the order the callback made them.
+//! A callback's sends are routed in the order the callback made them. A paused node's
+//! events are held and re-scheduled, in their original order, when the pause ends.
 
 pub mod clock;
 pub mod disk;
 pub mod fault;
+mod inject;
 pub mod network;
 pub mod node;
 
-use crate::process::{Command, Context, NodeId, Process, TimerId};
-use crate::sim::history::{FaultRecord, History};
+use crate::process::{Command, Context, Message, NodeId, Process, TimerId};
+use crate::sim::history::History;
 use crate::sim::{EventTag, Handler, RngStream, Scheduler, SimDuration, SimError, SimTime};
 use disk::Disk;
-use fault::{partition_pairs, FaultAction, FaultKind, Target, Undo};
+use fault::{FaultAction, Undo};
 use network::{DropReason, Network};
 use node::{Node, Queued};
 use std::collections::BTreeMap;
@@ -52,6 +55,9 @@ pub enum Event<M> {
     Undo {
         record: u32,
     },
+    ClockSync {
+        node: NodeId,
+    },
 }
 
 impl<M> Event<M> {
@@ -60,6 +66,16 @@ impl<M> Event<M> {
     pub const KIND_WORKER: u32 = 3;
     pub const KIND_FAULT: u32 = 4;
     pub const KIND_UNDO: u32 = 5;
+    pub const KIND_SYNC: u32 = 6;
+
+    /// The node whose process the event concerns (held while that node is paused).
+    fn target(&self) -> Option<NodeId> {
+        match self {
+            Event::Deliver { dst, .. } => Some(*dst),
+            Event::Timer { node, .. } | Event::WorkerDone { node, .. } => Some(*node),
+            Event::Fault { .. } | Event::Undo { .. } | Event::ClockSync { .. } => None,
+        }
+    }
 }
 
 /// The simulated world.
@@ -69,6 +85,8 @@ pub struct World<P: Process> {
     pub history: History,
     spawner: Spawner<P>,
     plan: Vec<FaultAction>,
+    /// The nodes random fault targets draw from (the topology's nodes, not clients).
+    pool: Vec<NodeId>,
     undo: BTreeMap<u32, Undo>,
     fault_rng: RngStream,
     outbox: Vec<Command<P::Msg>>,
@@ -85,12 +103,14 @@ impl<P: Process> World<P> {
         max_in_flight: u64,
     ) -> Self {
         assert_eq!(nodes.len(), net.topology.len(), "one node per topology entry");
+        let pool = nodes.iter().map(|n| n.id).collect();
         World {
             nodes,
             net,
             history: History::default(),
             spawner,
             plan,
+            pool,
             undo: BTreeMap::new(),
             fault_rng,
             outbox: Vec::new(),
@@ -98,12 +118,26 @@ impl<P: Process> World<P> {
         }
     }
 
-    /// Starts every node's process at time zero and schedules the fault plan.
+    /// Restricts random fault targets to these nodes (by default: every node).
+    pub fn with_fault_pool(mut self, pool: Vec<NodeId>) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// Starts every node's process at time zero, schedules the fault plan and clock syncs.
     pub fn start(&mut self, sched: &mut Scheduler<Event<P::Msg>>) -> Result<(), SimError> {
         for (i, action) in self.plan.iter().enumerate() {
             sched.schedule_at(action.at, Event::Fault { action: i as u32 });
         }
         for i in 0..self.nodes.len() {
+            if let Some(sync) = self.nodes[i].sync {
+                sched.schedule_in(
+                    sync.interval,
+                    Event::ClockSync {
+                        node: NodeId(i as u32),
+                    },
+                );
+            }
             self.boot(sched, NodeId(i as u32))?;
         }
         Ok(())
@@ -179,37 +213,13 @@ impl<P: Process> World<P> {
             return Ok(());
         }
         let now = sched.now();
-        let src_inc = self.nodes[src.index()].incarnation;
-        for cmd in self.outbox.drain(..) {
+        let node = &self.nodes[src.index()];
+        let (src_inc, slow) = (node.incarnation, node.slow_latency);
+        let mut outbox = std::mem::take(&mut self.outbox);
+        for cmd in outbox.drain(..) {
             match cmd {
                 Command::Send { dst, msg, after } => {
-                    let depart = now + after;
-                    let dst_inc = self.nodes[dst.index()].incarnation;
-                    let size = crate::process::Message::wire_size(&msg);
-                    if let Ok(arrivals) = self.net.send(depart, src, dst, size) {
-                        if let Some(dup) = arrivals.duplicate {
-                            let ev = Event::Deliver {
-                                src,
-                                dst,
-                                src_inc,
-                                dst_inc,
-                                depart,
-                                msg: msg.clone(),
-                            };
-                            sched.schedule_at(dup, ev);
-                        }
-                        sched.schedule_at(
-                            arrivals.first,
-                            Event::Deliver {
-                                src,
-                                dst,
-                                src_inc,
-                                dst_inc,
-                                depart,
-                                msg,
-                            },
-                        );
-                    }
+                    self.send(sched, src, dst, (src_inc, now + after + slow), msg)
                 }
                 Command::Timer { id, after } => {
                     sched.schedule_at(
@@ -223,6 +233,7 @@ impl<P: Process> World<P> {
                 }
             }
         }
+        self.outbox = outbox;
         if self.net.stats.in_flight > self.max_in_flight {
             return Err(SimError::Limit {
                 limit: "max_in_flight",
@@ -231,6 +242,52 @@ impl<P: Process> World<P> {
             });
         }
         Ok(())
+    }
+
+    /// Routes one message through the network and schedules its copies.
+    fn send(
+        &mut self,
+        sched: &mut Scheduler<Event<P::Msg>>,
+        src: NodeId,
+        dst: NodeId,
+        (src_inc, depart): (u32, SimTime),
+        mut msg: P::Msg,
+    ) {
+        let dst_inc = self.nodes[dst.index()].incarnation;
+        let Ok(arrivals) = self.net.send(depart, src, dst, msg.wire_size()) else {
+            return;
+        };
+        if let Some(dup) = arrivals.duplicate {
+            let mut copy = msg.clone();
+            if dup.corrupt {
+                self.net.corrupt(&mut copy);
+            }
+            sched.schedule_at(
+                dup.at,
+                Event::Deliver {
+                    src,
+                    dst,
+                    src_inc,
+                    dst_inc,
+                    depart,
+                    msg: copy,
+                },
+            );
+        }
+        if arrivals.first.corrupt {
+            self.net.corrupt(&mut msg);
+        }
+        sched.schedule_at(
+            arrivals.first.at,
+            Event::Deliver {
+                src,
+                dst,
+                src_inc,
+                dst_inc,
+                depart,
+                msg,
+            },
+        );
     }
 
     fn on_deliver(
@@ -297,7 +354,12 @@ impl<P: Process> World<P> {
                     node.busy <= service.workers,
                     "never more busy workers than workers"
                 );
-                service.time.sample(&mut node.service_rng)
+                let t = service.time.sample(&mut node.service_rng);
+                if node.slow_factor == 1.0 {
+                    t
+                } else {
+                    SimDuration((t.0 as f64 * node.slow_factor).round() as u64)
+                }
             }
             _ => SimDuration::ZERO,
         };
@@ -362,166 +424,18 @@ impl<P: Process> World<P> {
         self.flush(sched, id, elapsed)
     }
 
-    /// Resolves a target to node ids at this instant.
-    fn resolve(&mut self, target: &Target) -> Vec<NodeId> {
-        match target {
-            Target::Node(id) => vec![*id],
-            Target::Nodes(ids) => ids.clone(),
-            Target::Zone(zone) => {
-                let topo = &self.net.topology;
-                topo.ids().filter(|&id| &topo.info(id).zone == zone).collect()
-            }
-            Target::Crashed => self.nodes.iter().filter(|n| !n.is_up()).map(|n| n.id).collect(),
-            Target::Role(role) => self
-                .nodes
-                .iter()
-                .filter(|n| n.process.as_ref().is_some_and(|p| p.has_role(role)))
-                .map(|n| n.id)
-                .collect(),
-            Target::RandomNode => {
-                let live: Vec<NodeId> = self.nodes.iter().filter(|n| n.is_up()).map(|n| n.id).collect();
-                if live.is_empty() {
-                    return live;
-                }
-                vec![live[self.fault_rng.below(live.len() as u64) as usize]]
-            }
-        }
-    }
-
-    fn crash(&mut self, now: SimTime, id: NodeId) -> bool {
-        let node = &mut self.nodes[id.index()];
-        if !node.is_up() {
-            return false;
-        }
-        node.process = None;
-        node.crash_times.push(now);
-        node.incarnation += 1;
-        node.disk.crash();
-        node.timers = Default::default();
-        node.busy = 0;
-        node.stats.crashes += 1;
-        let purged = node.queue.len() as u64;
-        node.queue.clear();
-        self.net.stats.queued -= purged;
-        for _ in 0..purged {
-            self.net.stats.drop(DropReason::Crash);
-        }
-        true
-    }
-
-    fn on_fault(&mut self, sched: &mut Scheduler<Event<P::Msg>>, index: u32) -> Result<(), SimError> {
-        let action = self.plan[index as usize].clone();
+    /// Sets the node's clock to true time plus an error uniform in [-max_error, max_error],
+    /// then schedules the next synchronisation.
+    fn on_clock_sync(&mut self, sched: &mut Scheduler<Event<P::Msg>>, id: NodeId) {
         let now = sched.now();
-        let (targets, undo) = match &action.kind {
-            FaultKind::Crash(target) => {
-                let ids: Vec<NodeId> = self
-                    .resolve(target)
-                    .into_iter()
-                    .filter(|&id| self.crash(now, id))
-                    .collect();
-                let undo = ids
-                    .iter()
-                    .map(|&id| (id, self.nodes[id.index()].incarnation))
-                    .collect();
-                (ids, Some(Undo::Restart(undo)))
-            }
-            FaultKind::Restart(target) => {
-                let ids: Vec<NodeId> = self
-                    .resolve(target)
-                    .into_iter()
-                    .filter(|&id| !self.nodes[id.index()].is_up())
-                    .collect();
-                for &id in &ids {
-                    self.restart(sched, id)?;
-                }
-                (ids, None)
-            }
-            FaultKind::Partition { groups, one_way } => {
-                let pairs = partition_pairs(groups, *one_way);
-                for &(a, b) in &pairs {
-                    self.net.block(a, b, true);
-                }
-                (
-                    groups.iter().flatten().copied().collect(),
-                    Some(Undo::Unblock(pairs)),
-                )
-            }
-            FaultKind::Heal => {
-                self.net.heal_all();
-                // Pending timed undos of partitions have nothing left to lift.
-                self.undo.retain(|_, u| !matches!(u, Undo::Unblock(_)));
-                self.close_records(now, |k| k.starts_with("partition") || k.starts_with("one_way"));
-                (Vec::new(), None)
-            }
-        };
-        let record = self.history.faults.len() as u32;
-        let names = targets.iter().map(|&id| self.node_name(id).to_string()).collect();
-        let open_ended = matches!(action.kind, FaultKind::Crash(_) | FaultKind::Partition { .. });
-        self.history.faults.push(FaultRecord {
-            index: index as usize,
-            kind: action.kind.name().to_string(),
-            targets: names,
-            start: now,
-            end: if open_ended { None } else { Some(now) },
-        });
-        if let (Some(d), Some(undo)) = (action.duration, undo) {
-            self.undo.insert(record, undo);
-            sched.schedule_in(d, Event::Undo { record });
-        }
-        Ok(())
-    }
-
-    fn restart(&mut self, sched: &mut Scheduler<Event<P::Msg>>, id: NodeId) -> Result<(), SimError> {
-        self.nodes[id.index()].stats.restarts += 1;
-        let name = self.node_name(id).to_string();
-        // The crash that ended this node's last incarnation ends now.
-        if let Some(rec) = self
-            .history
-            .faults
-            .iter_mut()
-            .rev()
-            .find(|r| r.kind == "crash" && r.end.is_none() && r.targets.contains(&name))
-        {
-            rec.end = Some(sched.now());
-        }
-        self.boot(sched, id)
-    }
-
-    fn close_records(&mut self, now: SimTime, kind: impl Fn(&str) -> bool) {
-        for rec in self
-            .history
-            .faults
-            .iter_mut()
-            .filter(|r| r.end.is_none() && kind(&r.kind))
-        {
-            rec.end = Some(now);
-        }
-    }
-
-    fn on_undo(&mut self, sched: &mut Scheduler<Event<P::Msg>>, record: u32) -> Result<(), SimError> {
-        let Some(undo) = self.undo.remove(&record) else {
-            return Ok(()); // overtaken by a heal
-        };
-        match undo {
-            Undo::Restart(ids) => {
-                for (id, inc) in ids {
-                    let node = &self.nodes[id.index()];
-                    if !node.is_up() && node.incarnation == inc {
-                        self.restart(sched, id)?;
-                    }
-                }
-            }
-            Undo::Unblock(pairs) => {
-                for (a, b) in pairs {
-                    self.net.block(a, b, false);
-                }
-                let rec = &mut self.history.faults[record as usize];
-                if rec.end.is_none() {
-                    rec.end = Some(sched.now());
-                }
-            }
-        }
-        Ok(())
+        let node = &mut self.nodes[id.index()];
+        let sync = node.sync.expect("only synchronised nodes get sync events");
+        let span = sync.max_error.0.saturating_mul(2);
+        let error = node.clock_rng.between(0, span) as i64 - sync.max_error.0 as i64;
+        let current = node.clock.local(now).0 as i64;
+        node.clock.step(now, now.0 as i64 + error - current);
+        node.stats.clock_syncs += 1;
+        sched.schedule_in(sync.interval, Event::ClockSync { node: id });
     }
 }
 
@@ -529,6 +443,13 @@ impl<P: Process> Handler for World<P> {
     type Event = Event<P::Msg>;
 
     fn handle(&mut self, sched: &mut Scheduler<Self::Event>, event: Self::Event) -> Result<(), SimError> {
+        if let Some(node) = event.target() {
+            let n = &mut self.nodes[node.index()];
+            if n.paused {
+                n.held.push(event);
+                return Ok(());
+            }
+        }
         match event {
             Event::Deliver {
                 src,
@@ -542,6 +463,10 @@ impl<P: Process> Handler for World<P> {
             Event::WorkerDone { node, inc } => self.on_worker_done(sched, node, inc),
             Event::Fault { action } => self.on_fault(sched, action),
             Event::Undo { record } => self.on_undo(sched, record),
+            Event::ClockSync { node } => {
+                self.on_clock_sync(sched, node);
+                Ok(())
+            }
         }
     }
 
@@ -553,6 +478,7 @@ impl<P: Process> Handler for World<P> {
             Event::WorkerDone { node, .. } => (E::KIND_WORKER, node.0),
             Event::Fault { action } => (E::KIND_FAULT, *action),
             Event::Undo { record } => (E::KIND_UNDO, *record),
+            Event::ClockSync { node } => (E::KIND_SYNC, node.0),
         };
         EventTag { kind, node }
     }

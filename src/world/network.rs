@@ -18,7 +18,7 @@ use crate::process::NodeId;
 use crate::sim::{Dist, RngStream, SimDuration, SimTime};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A node's place in the topology.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -37,6 +37,8 @@ pub struct Link {
     pub fifo: bool,
     /// Bits per second; `None` is unlimited.
     pub bandwidth_bps: Option<u64>,
+    /// Probability that a message's content is corrupted in flight.
+    pub corrupt: f64,
 }
 
 impl Default for Link {
@@ -47,6 +49,7 @@ impl Default for Link {
             duplicate: 0.0,
             fifo: false,
             bandwidth_bps: None,
+            corrupt: 0.0,
         }
     }
 }
@@ -80,6 +83,8 @@ pub struct NetStats {
     pub dropped: BTreeMap<DropReason, u64>,
     pub in_flight: u64,
     pub queued: u64,
+    /// Copies delivered with corrupted content.
+    pub corrupted: u64,
 }
 
 impl NetStats {
@@ -205,16 +210,49 @@ impl NetworkBuilder {
             fifo_last: vec![SimTime::ZERO; n * n],
             link_free: vec![SimTime::ZERO; n * n],
             rng,
+            rules: BTreeMap::new(),
+            next_rule: 0,
+            bad: BTreeSet::new(),
             stats: NetStats::default(),
         }
     }
 }
 
+/// Where one copy of a sent message arrives, and whether it arrives corrupted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Copy {
+    pub at: SimTime,
+    pub corrupt: bool,
+}
+
 /// Where the copies of one sent message arrive (one, or two when duplicated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Arrivals {
-    pub first: SimTime,
-    pub duplicate: Option<SimTime>,
+    pub first: Copy,
+    pub duplicate: Option<Copy>,
+}
+
+/// A time-limited network rule installed by a fault (removed by its undo).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rule {
+    /// Corrupt messages on these ordered pairs (all pairs if `None`).
+    Corrupt {
+        probability: f64,
+        pairs: Option<BTreeSet<(NodeId, NodeId)>>,
+    },
+    /// Gilbert–Elliott: a pair in the good state turns bad with `p_enter` per message, a bad
+    /// one turns good with `p_exit`; in the bad state a message is lost with `loss`.
+    Flaky {
+        pairs: BTreeSet<(NodeId, NodeId)>,
+        p_enter: f64,
+        p_exit: f64,
+        loss: f64,
+    },
+    /// Hold messages on these pairs until `until`, then release them together.
+    Clog {
+        pairs: BTreeSet<(NodeId, NodeId)>,
+        until: SimTime,
+    },
 }
 
 /// The simulated network.
@@ -227,6 +265,10 @@ pub struct Network {
     fifo_last: Vec<SimTime>,
     link_free: Vec<SimTime>,
     rng: RngStream,
+    rules: BTreeMap<u32, Rule>,
+    next_rule: u32,
+    /// Pairs in the Gilbert–Elliott bad state.
+    bad: BTreeSet<(NodeId, NodeId)>,
     pub stats: NetStats,
 }
 
@@ -244,8 +286,8 @@ impl Network {
         src != dst && self.blocked[self.pair(src, dst)] > 0
     }
 
-    /// Blocks (or, with `delta = -1`, unblocks) `src → dst`. Blocks nest: a pair cut by
-    /// two partitions stays cut until both heal.
+    /// Cuts (`cut`) or restores `src → dst`. Cuts nest: a pair cut by two partitions stays
+    /// cut until both are lifted.
     pub fn block(&mut self, src: NodeId, dst: NodeId, cut: bool) {
         let i = self.pair(src, dst);
         if cut {
@@ -258,6 +300,28 @@ impl Network {
     /// Lifts every partition.
     pub fn heal_all(&mut self) {
         self.blocked.iter_mut().for_each(|b| *b = 0);
+    }
+
+    /// Installs a rule; returns its id for removal.
+    pub fn add_rule(&mut self, rule: Rule) -> u32 {
+        let id = self.next_rule;
+        self.next_rule += 1;
+        self.rules.insert(id, rule);
+        id
+    }
+
+    pub fn remove_rule(&mut self, id: u32) {
+        if let Some(Rule::Flaky { pairs, .. }) = self.rules.remove(&id) {
+            for p in pairs {
+                self.bad.remove(&p);
+            }
+        }
+    }
+
+    /// Corrupts a message's content in place, from the network's stream.
+    pub fn corrupt<M: crate::process::Message>(&mut self, msg: &mut M) {
+        msg.corrupt(&mut self.rng);
+        self.stats.corrupted += 1;
     }
 
     /// Sends one message that leaves `src` at `depart`. Counts it as sent; returns its
@@ -273,7 +337,10 @@ impl Network {
         if src == dst {
             self.stats.in_flight += 1;
             return Ok(Arrivals {
-                first: depart,
+                first: Copy {
+                    at: depart,
+                    corrupt: false,
+                },
                 duplicate: None,
             });
         }
@@ -298,19 +365,14 @@ impl Network {
         }
     }
 
-    /// One copy across the link: loss, bandwidth, latency, FIFO. Counts its own fate.
-    fn transmit(
-        &mut self,
-        depart: SimTime,
-        src: NodeId,
-        dst: NodeId,
-        size: u32,
-    ) -> Result<SimTime, DropReason> {
+    /// One copy across the link: loss, bursty loss, bandwidth, latency, FIFO, clogs,
+    /// corruption. Counts its own fate.
+    fn transmit(&mut self, depart: SimTime, src: NodeId, dst: NodeId, size: u32) -> Result<Copy, DropReason> {
         let pair = self.pair(src, dst);
         let link = &self.profiles[self.pair_profile[pair] as usize];
-        let (loss, fifo, bandwidth) = (link.loss, link.fifo, link.bandwidth_bps);
+        let (loss, fifo, bandwidth, corrupt) = (link.loss, link.fifo, link.bandwidth_bps, link.corrupt);
         let latency = link.latency.sample(&mut self.rng);
-        if self.rng.chance(loss) {
+        if self.rng.chance(loss) || (!self.rules.is_empty() && self.flaky_loss(src, dst)) {
             self.stats.drop(DropReason::Loss);
             return Err(DropReason::Loss);
         }
@@ -322,11 +384,76 @@ impl Network {
             self.link_free[pair] = leave;
         }
         let mut arrive = leave + latency;
+        let mut corrupted = self.rng.chance(corrupt);
+        if !self.rules.is_empty() {
+            let (held, bad) = self.rule_effects(src, dst);
+            arrive = arrive.max(held);
+            corrupted |= bad;
+        }
         if fifo {
             arrive = arrive.max(self.fifo_last[pair]);
             self.fifo_last[pair] = arrive;
         }
         self.stats.in_flight += 1;
-        Ok(arrive)
+        Ok(Copy {
+            at: arrive,
+            corrupt: corrupted,
+        })
+    }
+
+    /// Steps the Gilbert–Elliott state of every flaky rule on the pair; whether it loses
+    /// this message.
+    fn flaky_loss(&mut self, src: NodeId, dst: NodeId) -> bool {
+        let mut lost = false;
+        let flaky: Vec<(f64, f64, f64)> = self
+            .rules
+            .values()
+            .filter_map(|r| match r {
+                Rule::Flaky {
+                    pairs,
+                    p_enter,
+                    p_exit,
+                    loss,
+                } if pairs.contains(&(src, dst)) => Some((*p_enter, *p_exit, *loss)),
+                _ => None,
+            })
+            .collect();
+        for (p_enter, p_exit, loss) in flaky {
+            let bad = self.bad.contains(&(src, dst));
+            let now_bad = if bad {
+                !self.rng.chance(p_exit)
+            } else {
+                self.rng.chance(p_enter)
+            };
+            if now_bad {
+                self.bad.insert((src, dst));
+                lost |= self.rng.chance(loss);
+            } else {
+                self.bad.remove(&(src, dst));
+            }
+        }
+        lost
+    }
+
+    /// The latest clog release on the pair and whether a corruption rule hits this copy.
+    fn rule_effects(&mut self, src: NodeId, dst: NodeId) -> (SimTime, bool) {
+        let mut held = SimTime::ZERO;
+        let mut corrupt_p = Vec::new();
+        for rule in self.rules.values() {
+            match rule {
+                Rule::Clog { pairs, until } if pairs.contains(&(src, dst)) => held = held.max(*until),
+                Rule::Corrupt { probability, pairs }
+                    if pairs.as_ref().is_none_or(|p| p.contains(&(src, dst))) =>
+                {
+                    corrupt_p.push(*probability)
+                }
+                _ => {}
+            }
+        }
+        let mut bad = false;
+        for p in corrupt_p {
+            bad |= self.rng.chance(p);
+        }
+        (held, bad)
     }
 }

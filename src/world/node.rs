@@ -9,9 +9,10 @@
 //! ends. Timers bypass the queue. Nodes without a service model handle messages at once.
 
 use super::clock::Clock;
-use super::disk::Disk;
+use super::disk::{Disk, DiskConfig};
+use super::Event;
 use crate::process::{NodeId, Process, TimerSlab};
-use crate::sim::{Dist, RngStream, SimTime};
+use crate::sim::{Dist, RngStream, SimDuration, SimTime};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -43,6 +44,15 @@ pub struct NodeStats {
     /// Total worker-busy time in nanoseconds (utilisation = busy / (workers × duration)).
     pub busy_ns: u64,
     pub max_queue_depth: u64,
+    pub pauses: u64,
+    pub clock_syncs: u64,
+}
+
+/// NTP-like synchronisation of a node's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ClockSync {
+    pub interval: SimDuration,
+    pub max_error: SimDuration,
 }
 
 /// One node of the world.
@@ -62,6 +72,17 @@ pub struct Node<P: Process> {
     pub service: Option<Service>,
     pub busy: u32,
     pub queue: VecDeque<Queued<P::Msg>>,
+    /// Periodic clock synchronisation, if any.
+    pub sync: Option<ClockSync>,
+    /// The node's own stream for clock synchronisation errors.
+    pub clock_rng: RngStream,
+    /// Gray failure: service times are multiplied by this.
+    pub slow_factor: f64,
+    /// Gray failure: added to the departure of every message the node sends.
+    pub slow_latency: SimDuration,
+    /// A stop-the-world pause holds the node's events here until it ends.
+    pub paused: bool,
+    pub held: Vec<Event<P::Msg>>,
     pub stats: NodeStats,
 }
 
@@ -73,15 +94,36 @@ impl<P: Process> Node<P> {
             incarnation: 0,
             crash_times: Vec::new(),
             clock,
-            disk: Disk::new(),
+            disk: Disk::with_config(
+                DiskConfig::default(),
+                RngStream::new(seed, &format!("disk/{name}")),
+            ),
             rng: RngStream::new(seed, &format!("node/{name}")),
             service_rng: RngStream::new(seed, &format!("service/{name}")),
             timers: TimerSlab::default(),
             service,
             busy: 0,
             queue: VecDeque::new(),
+            sync: None,
+            clock_rng: RngStream::new(seed, &format!("clock/{name}")),
+            slow_factor: 1.0,
+            slow_latency: SimDuration::ZERO,
+            paused: false,
+            held: Vec::new(),
             stats: NodeStats::default(),
         }
+    }
+
+    /// Gives the node a disk with this configuration (its stream: `disk/<name>`).
+    pub fn with_disk(mut self, config: DiskConfig, seed: u64, name: &str) -> Self {
+        self.disk = Disk::with_config(config, RngStream::new(seed, &format!("disk/{name}")));
+        self
+    }
+
+    /// Synchronises the node's clock periodically.
+    pub fn with_sync(mut self, sync: Option<ClockSync>) -> Self {
+        self.sync = sync;
+        self
     }
 
     pub fn is_up(&self) -> bool {

@@ -26,6 +26,11 @@ impl Message for Msg {
     fn wire_size(&self) -> u32 {
         1250
     }
+
+    fn corrupt(&mut self, rng: &mut RngStream) {
+        let Msg::Ping { seq } = self;
+        *seq = stormglass::process::flip_bit_u64(*seq, rng);
+    }
 }
 
 /// Sends `Ping{seq}` for seq = 0, 1, … `count - 1` to every peer, ping `k` leaving at
@@ -54,7 +59,7 @@ impl Pinger {
 
     pub fn journaled(mut self, disk: &Disk) -> Self {
         self.journal = true;
-        self.records = disk.read(LOG).len() as u64 / 8;
+        self.records = disk.contents(LOG).len() as u64 / 8;
         self
     }
 }
@@ -75,10 +80,12 @@ impl Process for Pinger {
         cx.observe("recv", seq as i64);
         cx.observe("src", i64::from(src.0));
         if self.journal {
-            cx.disk().append(LOG, &seq.to_le_bytes());
+            cx.disk()
+                .append(LOG, &seq.to_le_bytes())
+                .expect("a healthy disk accepts writes");
             self.records += 1;
             if self.records % 2 == 0 {
-                cx.disk().fsync(LOG);
+                cx.disk().fsync(LOG).expect("a healthy disk syncs");
             }
         }
     }

@@ -67,7 +67,7 @@ fn a_crash_loses_exactly_the_unsynced_writes() {
     // The new incarnation counts on from the 4 recovered records: 7 and 8 make records
     // 5 and 6 (synced), 9 is record 7 (pending).
     assert_eq!(records(disk.read_durable(LOG)), vec![0, 1, 2, 3, 7, 8]);
-    assert_eq!(records(&disk.read(LOG)), vec![0, 1, 2, 3, 7, 8, 9]);
+    assert_eq!(records(disk.contents(LOG)), vec![0, 1, 2, 3, 7, 8, 9]);
 }
 
 #[test]

@@ -5,20 +5,21 @@
 //! the scenario's duration, and summarises. A panic inside a model is caught and returned as
 //! [`RunError::Panic`] with the seed that reproduces it.
 
-use crate::process::{NodeId, Process};
+mod nemesis;
+pub mod resolve;
+
+use crate::process::Process;
 use crate::protocols::kv::{self, KvClient, KvNode, KvServer, KvServerConfig};
 use crate::scenario::raw::*;
 use crate::scenario::Scenario;
 use crate::sim::engine::first_divergence;
 use crate::sim::history::{ClientId, FaultRecord, History, OpKind, Outcome};
-use crate::sim::{Dist, Engine, EventRecord, Limits, RngStream, SimDuration, SimError, SimTime, StopReason};
-use crate::workload::{Arrival, Driver, Jitter, KeyDist, Retry, WorkloadSpec};
-use crate::world::clock::Clock;
-use crate::world::fault::{FaultAction, FaultKind, Target};
-use crate::world::network::{Link, NetStats, NetworkBuilder, NodeInfo};
-use crate::world::node::{Node, Service};
+use crate::sim::{Engine, EventRecord, Limits, RngStream, SimDuration, SimError, SimTime, StopReason};
+use crate::workload::Driver;
+use crate::world::network::{NetStats, NodeInfo};
 use crate::world::{Event, Spawner, World};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -74,8 +75,10 @@ pub struct NodeSummary {
     pub max_queue_depth: u64,
     /// Busy worker time / (workers × duration); absent without a service model.
     pub utilisation: Option<f64>,
-    pub disk_writes: u64,
-    pub fsyncs: u64,
+    pub disk: crate::world::disk::DiskStats,
+    pub pauses: u64,
+    /// Local clock minus true time at the end of the run, in milliseconds.
+    pub clock_offset_ms_at_end: f64,
 }
 
 /// Acknowledged writes checked against the system's state after the run.
@@ -85,6 +88,10 @@ pub struct Durability {
     pub lost_acknowledged_writes: u64,
     /// Up to five lost writes, as (key, value), for a first look.
     pub lost_examples: Vec<(u64, u64)>,
+    /// Successful reads that returned a value never written to their key (silent corruption).
+    pub wrong_reads: u64,
+    /// Corruptions the system detected itself (checksum mismatches).
+    pub detected_corruptions: u64,
 }
 
 /// What one run produced: plain data, byte-stable when serialised.
@@ -103,6 +110,8 @@ pub struct RunResult {
     pub messages: NetStats,
     pub nodes: Vec<NodeSummary>,
     pub faults: Vec<FaultRecord>,
+    /// The values this seed drew for the scenario's ranged (swarm) knobs, by field path.
+    pub drawn: BTreeMap<String, String>,
     #[serde(skip)]
     pub history: History,
     #[serde(skip)]
@@ -166,214 +175,26 @@ pub fn check_determinism(scenario: &Scenario, seed: Option<u64>) -> Result<Deter
     })
 }
 
-fn resolve_dist(d: &RawDist) -> Dist {
-    match d {
-        RawDist::Constant(x) => Dist::constant(x.0),
-        RawDist::Uniform { lo, hi } => Dist::Uniform {
-            lo: lo.0 .0,
-            hi: hi.0 .0,
-        },
-        RawDist::Normal { mean, std_dev } => Dist::Normal {
-            mean: mean.0 .0 as f64,
-            std_dev: std_dev.0 .0 as f64,
-        },
-        RawDist::LogNormal { median, p99 } => Dist::lognormal_from_median_p99(median.0, p99.0),
-        RawDist::Exponential { mean } => Dist::Exponential {
-            mean: mean.0 .0 as f64,
-        },
-        RawDist::Pareto { scale, shape } => Dist::Pareto {
-            scale: scale.0 .0 as f64,
-            shape: shape.0,
-        },
-    }
-}
-
-fn resolve_link(l: &RawLink) -> Link {
-    Link {
-        latency: resolve_dist(&l.latency),
-        loss: l.loss.0,
-        duplicate: l.duplicate.0,
-        fifo: l.fifo,
-        bandwidth_bps: l.bandwidth_bps,
-    }
-}
-
-fn override_link(base: &RawLink, o: &RawLinkOverride) -> Link {
-    resolve_link(&RawLink {
-        latency: o.latency.clone().unwrap_or_else(|| base.latency.clone()),
-        loss: o.loss.unwrap_or(base.loss),
-        duplicate: o.duplicate.unwrap_or(base.duplicate),
-        fifo: o.fifo.unwrap_or(base.fifo),
-        bandwidth_bps: o.bandwidth_bps.or(base.bandwidth_bps),
-    })
-}
-
-/// Node names in id order: the topology's nodes, then the workload's clients.
-pub fn node_infos(raw: &RawScenario) -> Vec<NodeInfo> {
-    let mut infos: Vec<NodeInfo> = raw
-        .topology
-        .nodes
-        .iter()
-        .map(|n| NodeInfo {
-            name: n.name.clone(),
-            zone: n.zone.clone(),
-            region: n.region.clone(),
-        })
-        .collect();
-    for i in 0..raw.workload.clients {
-        infos.push(NodeInfo {
-            name: format!("client-{i}"),
-            zone: raw.workload.zone.clone(),
-            region: raw.workload.region.clone(),
-        });
-    }
-    infos
-}
-
-fn build_network(raw: &RawScenario, infos: &[NodeInfo], seed: u64) -> crate::world::network::Network {
-    let t = &raw.topology;
-    let mut b = NetworkBuilder::new(resolve_link(&t.link));
-    let ids: Vec<NodeId> = infos.iter().map(|i| b.node(i.clone())).collect();
-    let id = |name: &str| {
-        ids[infos
-            .iter()
-            .position(|i| i.name == name)
-            .expect("validated node name")]
-    };
-    for o in &t.links {
-        let (a, z) = (id(&o.between.0), id(&o.between.1));
-        b.pair(a, z, override_link(&t.link, o));
-        if !o.one_way {
-            b.pair(z, a, override_link(&t.link, o));
-        }
-    }
-    for o in &t.zones {
-        b.zones(&o.between.0, &o.between.1, override_link(&t.link, o));
-    }
-    for o in &t.regions {
-        b.regions(&o.between.0, &o.between.1, override_link(&t.link, o));
-    }
-    b.build(RngStream::new(seed, "network"))
-}
-
-fn resolve_workload(w: &RawWorkload) -> WorkloadSpec {
-    let arrival = match &w.arrival {
-        RawArrival::Poisson { rate_per_s } => Arrival::Open {
-            rate_per_s: rate_per_s.0 / f64::from(w.clients),
-        },
-        RawArrival::Closed { think } => Arrival::Closed {
-            think: resolve_dist(think),
-        },
-    };
-    let keys = match w.keys {
-        RawKeys::Uniform { n } => KeyDist::Uniform { n },
-        RawKeys::Zipf { n, s } => KeyDist::zipf(n, s),
-    };
-    let retry = match &w.retry {
-        RawRetry::None => Retry::None,
-        RawRetry::Fixed { delay, max_attempts } => Retry::Fixed {
-            delay: delay.0,
-            max_attempts: *max_attempts,
-        },
-        RawRetry::Exponential {
-            base,
-            cap,
-            max_attempts,
-            jitter,
-        } => Retry::Exponential {
-            base: base.0,
-            cap: cap.0,
-            max_attempts: *max_attempts,
-            jitter: match jitter {
-                RawJitter::None => Jitter::None,
-                RawJitter::Full => Jitter::Full,
-                RawJitter::Equal => Jitter::Equal,
-            },
-        },
-    };
-    WorkloadSpec {
-        arrival,
-        keys,
-        write_ratio: w.write_ratio.0,
-        timeout: w.timeout.0,
-        retry,
-    }
-}
-
-fn resolve_faults(raw: &RawScenario, infos: &[NodeInfo]) -> Vec<FaultAction> {
-    let id = |name: &str| {
-        NodeId(
-            infos
-                .iter()
-                .position(|i| i.name == name)
-                .expect("validated node name") as u32,
-        )
-    };
-    let target = |t: &RawTarget| match t {
-        RawTarget::Node(n) => Target::Node(id(n)),
-        RawTarget::Nodes(ns) => Target::Nodes(ns.iter().map(|n| id(n)).collect()),
-        RawTarget::Zone(z) => Target::Zone(z.clone()),
-        RawTarget::Crashed => Target::Crashed,
-        RawTarget::Role(r) => Target::Role(r.clone()),
-        RawTarget::RandomNode => Target::RandomNode,
-    };
-    raw.faults
-        .iter()
-        .map(|f| FaultAction {
-            at: SimTime::ZERO + f.at.0,
-            duration: f.for_.map(|d| d.0),
-            kind: match &f.action {
-                RawAction::Crash(t) => FaultKind::Crash(target(t)),
-                RawAction::Restart(t) => FaultKind::Restart(target(t)),
-                RawAction::Partition { groups, one_way } => FaultKind::Partition {
-                    groups: groups.iter().map(|g| g.iter().map(|n| id(n)).collect()).collect(),
-                    one_way: *one_way,
-                },
-                RawAction::Heal => FaultKind::Heal,
-            },
-        })
-        .collect()
-}
-
-/// Builds the nodes of a world, with services from the topology (clients have none).
-fn build_nodes<P: Process>(raw: &RawScenario, infos: &[NodeInfo], seed: u64) -> Vec<Node<P>> {
-    infos
-        .iter()
-        .enumerate()
-        .map(|(i, info)| {
-            let service = raw
-                .topology
-                .nodes
-                .get(i)
-                .and_then(|n| n.service.as_ref())
-                .map(|s| Service {
-                    workers: s.workers,
-                    queue: s.queue,
-                    time: resolve_dist(&s.time),
-                });
-            Node::new(NodeId(i as u32), &info.name, seed, service, Clock::default())
-        })
-        .collect()
-}
-
 fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResult, SimError> {
     let raw = &scenario.raw;
+    let mut swarm = resolve::Swarm::new(seed);
     match &raw.system {
         RawSystem::KeyValue {
             server,
             fsync_before_ack,
+            sync_interval,
+            checksums,
+            reads_from_disk,
         } => {
-            let infos = node_infos(raw);
-            let server = NodeId(
-                infos
-                    .iter()
-                    .position(|i| &i.name == server)
-                    .expect("validated server") as u32,
-            );
+            let infos = resolve::node_infos(raw);
+            let server = resolve::id_of(&infos, server);
             let config = KvServerConfig {
                 fsync_before_ack: *fsync_before_ack,
+                sync_interval: sync_interval.0,
+                checksums: *checksums,
+                reads_from_disk: *reads_from_disk,
             };
-            let spec = Arc::new(resolve_workload(&raw.workload));
+            let spec = Arc::new(resolve::workload(&raw.workload));
             let first_client = raw.topology.nodes.len() as u32;
             let spawner: Spawner<KvNode> = Box::new(move |id, disk| {
                 if id == server {
@@ -385,11 +206,18 @@ fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResu
                     KvNode::Idle
                 }
             });
-            let (world, stats) = run_world(raw, &infos, seed, opts, spawner, KvNode::finish)?;
+            let (world, stats) = run_world(raw, &infos, seed, opts, &mut swarm, spawner, KvNode::finish)?;
             let server_node = &world.nodes[server.index()];
-            let truth = kv::authoritative_writes(&server_node.disk, server_node.is_up());
-            let durability = durability(&world.history, |k, v| truth.contains(&(k, v)));
-            Ok(summarise(scenario, seed, world, stats, durability))
+            let truth = kv::authoritative_writes(&config, &server_node.disk, server_node.is_up());
+            let mut durability = durability(&world.history, |k, v| truth.contains(&(k, v)));
+            durability.wrong_reads = crate::check::wrong_reads(&world.history);
+            durability.detected_corruptions = world
+                .history
+                .observations
+                .iter()
+                .filter(|o| o.name == "checksum_mismatch")
+                .count() as u64;
+            Ok(summarise(scenario, seed, world, stats, durability, swarm.drawn))
         }
     }
 }
@@ -405,20 +233,16 @@ fn run_world<P: Process>(
     infos: &[NodeInfo],
     seed: u64,
     opts: RunOptions,
+    swarm: &mut resolve::Swarm,
     spawner: Spawner<P>,
     finish: Finish<P>,
 ) -> Result<(World<P>, EngineOutput), SimError> {
-    let net = build_network(raw, infos, seed);
-    let nodes = build_nodes::<P>(raw, infos, seed);
-    let plan = resolve_faults(raw, infos);
-    let mut world = World::new(
-        nodes,
-        net,
-        spawner,
-        plan,
-        RngStream::new(seed, "faults"),
-        raw.limits.max_in_flight,
-    );
+    let net = resolve::network(raw, infos, seed);
+    let nodes = resolve::nodes::<P>(raw, infos, seed, swarm);
+    let plan = resolve::faults(raw, infos, seed, swarm);
+    let faults_rng = RngStream::new(seed, "faults");
+    let mut world = World::new(nodes, net, spawner, plan, faults_rng, raw.limits.max_in_flight)
+        .with_fault_pool(resolve::fault_pool(raw, infos));
     let limits = Limits {
         max_events: raw.limits.max_events,
         max_time: SimTime::MAX,
@@ -480,6 +304,7 @@ fn summarise<P: Process>(
     world: World<P>,
     (stats, trace): EngineOutput,
     durability: Durability,
+    drawn: BTreeMap<String, String>,
 ) -> RunResult {
     let raw = &scenario.raw;
     let history = world.history;
@@ -512,8 +337,11 @@ fn summarise<P: Process>(
                     .service
                     .as_ref()
                     .map(|s| round6(n.stats.busy_ns as f64 / (f64::from(s.workers) * duration_ns))),
-                disk_writes: n.disk.stats().writes,
-                fsyncs: n.disk.stats().fsyncs,
+                disk: n.disk.stats(),
+                pauses: n.stats.pauses,
+                clock_offset_ms_at_end: round6(
+                    (n.clock.local(stats.end_time).0 as f64 - stats.end_time.0 as f64) / 1e6,
+                ),
             }
         })
         .collect();
@@ -530,9 +358,15 @@ fn summarise<P: Process>(
         messages: world.net.stats.clone(),
         nodes,
         faults: history.faults.clone(),
+        drawn,
         history,
         trace,
     }
+}
+
+/// Fixed precision for floats in reports (byte-stable output).
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 #[cfg(test)]
@@ -544,14 +378,13 @@ mod tests {
         let err = guarded::<()>(42, || panic!("model bug")).unwrap_err();
         assert!(matches!(&err, RunError::Panic { seed: 42, message } if message == "model bug"));
         assert!(err.to_string().contains("seed 42"));
-        let limit = SimError::Limit { limit: "max_events", value: 2, max: 1 };
+        let limit = SimError::Limit {
+            limit: "max_events",
+            value: 2,
+            max: 1,
+        };
         let err = guarded::<()>(7, || Err(limit.clone())).unwrap_err();
         assert!(matches!(err, RunError::Sim { seed: 7, .. }));
         assert!(err.to_string().contains("max_events"));
     }
-}
-
-/// Fixed precision for floats in reports (byte-stable output).
-pub fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }

@@ -1,0 +1,62 @@
+//! Checkers: properties of a run's history.
+//!
+//! History checkers are plain functions of the history, run after the run.
+
+use crate::sim::history::{History, OpKind, Outcome};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Successful reads that returned a value no client ever tried to write to that key —
+/// silent corruption reaching a client. Values written are unique per write, so a read of
+/// a value outside the key's attempted writes cannot be explained by any ordering.
+/// Writes that timed out or failed count as attempted (they may have been applied).
+pub fn wrong_reads(history: &History) -> u64 {
+    let mut written: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+    for op in history.ops.iter().filter(|o| o.kind == OpKind::Write) {
+        if let Some(v) = op.value {
+            written.entry(op.key).or_default().insert(v);
+        }
+    }
+    history
+        .ops
+        .iter()
+        .filter(|o| o.kind == OpKind::Read && o.outcome == Outcome::Ok)
+        .filter(|o| {
+            o.value
+                .is_some_and(|v| !written.get(&o.key).is_some_and(|w| w.contains(&v)))
+        })
+        .count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::history::{ClientId, OpRecord};
+    use crate::sim::SimTime;
+
+    fn op(kind: OpKind, key: u64, value: Option<u64>, outcome: Outcome) -> OpRecord {
+        OpRecord {
+            client: ClientId(0),
+            kind,
+            key,
+            value,
+            invoke: SimTime(0),
+            complete: SimTime(1),
+            outcome,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn a_read_of_a_value_never_written_is_wrong() {
+        let mut h = History::default();
+        h.ops.push(op(OpKind::Write, 1, Some(10), Outcome::Ok));
+        h.ops.push(op(OpKind::Write, 2, Some(20), Outcome::TimedOut));
+        h.ops.push(op(OpKind::Read, 1, Some(10), Outcome::Ok)); // fine
+        h.ops.push(op(OpKind::Read, 2, Some(20), Outcome::Ok)); // a timed-out write may apply
+        h.ops.push(op(OpKind::Read, 1, None, Outcome::Ok)); // absent: not a corruption
+        h.ops.push(op(OpKind::Read, 1, Some(20), Outcome::Ok)); // another key's value: wrong
+        h.ops.push(op(OpKind::Read, 3, Some(11), Outcome::Ok)); // never written: wrong
+        h.ops.push(op(OpKind::Read, 3, Some(12), Outcome::Failed)); // not returned
+        assert_eq!(wrong_reads(&h), 2);
+    }
+}
