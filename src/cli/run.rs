@@ -137,35 +137,36 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
         o.incomplete,
         o.attempts as f64 / o.total.max(1) as f64
     );
-    let ok: Vec<u64> = r.windows.iter().map(|w| w.ok).collect();
-    println!(
-        "ok/s         |{}|  (1 s windows, 0 to {} s)",
-        sparkline(&ok),
-        r.duration_s
-    );
-    for f in &r.faults {
+    // At most 120 columns: long runs fold several 1 s windows into one column.
+    let per = r.windows.len().div_ceil(120).max(1);
+    let ok: Vec<u64> = r.windows.chunks(per).map(|c| c.iter().map(|w| w.ok).sum()).collect();
+    println!("ok/s         |{}|  ({per} s per column, 0 to {} s)", sparkline(&ok), r.duration_s);
+    const SHOWN: usize = 12;
+    for f in r.faults.iter().take(SHOWN) {
         let until = match f.end {
             Some(e) if e > f.start => format!(" until {e}"),
             Some(_) => String::new(),
             None => " (not undone)".to_string(),
         };
-        println!(
-            "fault        {} {} {}{until}",
-            f.start,
-            f.kind,
-            f.targets.join(",")
-        );
+        println!("fault        {} {} {}{until}", f.start, f.kind, f.targets.join(","));
+    }
+    if r.faults.len() > SHOWN {
+        println!("fault        ... and {} more (see --json)", r.faults.len() - SHOWN);
     }
     let d = &r.durability;
-    let verdict = if d.lost_acknowledged_writes == 0 {
-        "none lost"
-    } else {
-        "LOST"
-    };
-    println!(
-        "durability   {} acknowledged writes, {} lost ({verdict})",
-        d.acknowledged_writes, d.lost_acknowledged_writes
-    );
+    let verdict = if d.lost_acknowledged_writes == 0 { "none lost" } else { "LOST" };
+    println!("durability   {} acknowledged writes, {} lost ({verdict})", d.acknowledged_writes, d.lost_acknowledged_writes);
+    if d.wrong_reads > 0 || d.detected_corruptions > 0 {
+        println!(
+            "corruption   {} wrong reads returned to clients, {} corruptions detected by checksums",
+            d.wrong_reads, d.detected_corruptions
+        );
+    }
+    print_disks(r);
+    if !r.drawn.is_empty() {
+        let drawn: Vec<String> = r.drawn.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        println!("drawn        {}", drawn.join(", "));
+    }
     let m = &r.messages;
     let reasons: Vec<String> = m
         .dropped
@@ -200,4 +201,31 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
         r.duration_s / wall_s.max(1e-9)
     );
     println!("digest       {}", r.digest);
+}
+
+/// One line per node whose disk or clock did something worth seeing.
+fn print_disks(r: &RunResult) {
+    for n in &r.nodes {
+        let k = &n.disk;
+        let mut parts = Vec::new();
+        for (count, what) in [
+            (k.writes_lost_in_crash, "unsynced writes lost in crashes"),
+            (k.torn_writes, "torn writes"),
+            (k.corrupted_writes, "garbled writes"),
+            (k.misdirected_writes, "misdirected writes"),
+            (k.rotten_reads, "rotten reads"),
+            (k.failed_ops, "failed disk operations"),
+            (n.pauses, "pauses"),
+        ] {
+            if count > 0 {
+                parts.push(format!("{count} {what}"));
+            }
+        }
+        if n.clock_offset_ms_at_end != 0.0 {
+            parts.push(format!("clock {:+.3} ms off at the end", n.clock_offset_ms_at_end));
+        }
+        if !parts.is_empty() {
+            println!("node         {}: {}", n.name, parts.join(", "));
+        }
+    }
 }
