@@ -46,6 +46,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod metrics;
 pub mod process;
 pub mod protocols;
 pub mod scenario;
