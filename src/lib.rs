@@ -20,6 +20,8 @@
 //! - [`protocols`]: the models (`kv`, `phold`).
 //! - [`scenario`]: RON scenario files, validated with positioned errors.
 //! - [`simulation`]: one run, from scenario to result.
+//! - [`metrics`]: latency, availability, RTO/RPO from the history; [`check`]: checkers and
+//!   expectations; [`report`]: JSON, Markdown, SVG and HTML renderings of a result.
 //! - [`cli`]: the command line (the only module that knows about the terminal).
 //!
 //! # Determinism contract
@@ -49,6 +51,7 @@ pub mod cli;
 pub mod metrics;
 pub mod process;
 pub mod protocols;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod simulation;

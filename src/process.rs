@@ -94,11 +94,7 @@ pub struct TimerSlab<T> {
 
 impl<T> Default for TimerSlab<T> {
     fn default() -> Self {
-        TimerSlab {
-            slots: Vec::new(),
-            free: Vec::new(),
-            armed: 0,
-        }
+        TimerSlab { slots: Vec::new(), free: Vec::new(), armed: 0 }
     }
 }
 
@@ -112,10 +108,7 @@ impl<T> TimerSlab<T> {
         assert!(entry.1.is_none(), "a free timer slot holds no payload");
         entry.1 = Some(payload);
         self.armed += 1;
-        TimerId {
-            slot,
-            generation: entry.0,
-        }
+        TimerId { slot, generation: entry.0 }
     }
 
     /// Takes the payload if `id` is still armed (not cancelled, not fired), freeing the slot.
@@ -166,11 +159,7 @@ impl<P: Process> Context<'_, P> {
 
     /// Sends `msg` to `dst`; it leaves after the work done so far in this callback.
     pub fn send(&mut self, dst: NodeId, msg: P::Msg) {
-        self.outbox.push(Command::Send {
-            dst,
-            msg,
-            after: self.elapsed,
-        });
+        self.outbox.push(Command::Send { dst, msg, after: self.elapsed });
     }
 
     /// Arms a timer that fires after `after` of *local* clock time (a fast clock fires early).
@@ -178,10 +167,7 @@ impl<P: Process> Context<'_, P> {
         let id = self.timers.arm(kind);
         let start = self.true_now + self.elapsed;
         let fire = self.clock.true_after_local(start, after);
-        self.outbox.push(Command::Timer {
-            id,
-            after: fire.since(self.true_now),
-        });
+        self.outbox.push(Command::Timer { id, after: fire.since(self.true_now) });
         id
     }
 
@@ -197,10 +183,7 @@ impl<P: Process> Context<'_, P> {
 
     /// The node's disk: every operation adds its latency to this callback's work.
     pub fn disk(&mut self) -> DiskIo<'_> {
-        DiskIo {
-            disk: self.disk,
-            elapsed: &mut self.elapsed,
-        }
+        DiskIo { disk: self.disk, elapsed: &mut self.elapsed }
     }
 
     /// The node's own random stream.
@@ -211,12 +194,7 @@ impl<P: Process> Context<'_, P> {
     /// Records an observation for metrics and checkers.
     pub fn observe(&mut self, name: &'static str, value: i64) {
         let time = self.true_now + self.elapsed;
-        self.history.observations.push(Observation {
-            time,
-            node: self.node.0,
-            name,
-            value,
-        });
+        self.history.observations.push(Observation { time, node: self.node.0, name, value });
     }
 
     /// True simulated time: for the history only (a protocol must use [`Context::now`]).
@@ -226,10 +204,7 @@ impl<P: Process> Context<'_, P> {
 
     /// Appends a finished client operation to the run's history.
     pub fn record_op(&mut self, op: OpRecord) {
-        debug_assert!(
-            op.complete >= op.invoke,
-            "an operation completes after it is invoked"
-        );
+        debug_assert!(op.complete >= op.invoke, "an operation completes after it is invoked");
         self.history.ops.push(op);
     }
 }

@@ -1,6 +1,9 @@
 //! Checkers: properties of a run's history.
 //!
-//! History checkers are plain functions of the history, run after the run.
+//! History checkers are plain functions of the history, run after the run; `expect`
+//! evaluates a scenario's expectations.
+
+pub mod expect;
 
 use crate::sim::history::{History, OpKind, Outcome};
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,10 +23,7 @@ pub fn wrong_reads(history: &History) -> u64 {
         .ops
         .iter()
         .filter(|o| o.kind == OpKind::Read && o.outcome == Outcome::Ok)
-        .filter(|o| {
-            o.value
-                .is_some_and(|v| !written.get(&o.key).is_some_and(|w| w.contains(&v)))
-        })
+        .filter(|o| o.value.is_some_and(|v| !written.get(&o.key).is_some_and(|w| w.contains(&v))))
         .count() as u64
 }
 

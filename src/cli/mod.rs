@@ -6,7 +6,6 @@
 
 //TMP mod bench;
 mod list;
-mod output;
 mod run;
 mod validate;
 

@@ -1,9 +1,14 @@
 //! `stormglass run SCENARIO`: one run, a short human summary, optionally JSON.
 
-use super::output::write_atomic;
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::simulation::{self, DeterminismCheck, RunOptions, RunResult};
 use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Md,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -12,12 +17,15 @@ pub struct RunArgs {
     /// Overrides the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Writes the JSON result to DIR/result.json.
+    /// Writes the report into DIR: report.json, report.md, report.html and SVG plots.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Prints the JSON result to stdout instead of the summary.
+    /// Prints the JSON report to stdout instead of the summary (same as --format json).
     #[arg(long)]
     pub json: bool,
+    /// Prints the report in this format to stdout instead of the summary.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Runs twice and compares every event; names the first divergent one.
     #[arg(long)]
     pub check_determinism: bool,
@@ -38,13 +46,7 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall time for the summary line only
     let started = std::time::Instant::now();
-    let result = match simulation::run(
-        &scenario,
-        RunOptions {
-            seed: Some(seed),
-            record_trace: false,
-        },
-    ) {
+    let result = match simulation::run(&scenario, RunOptions { seed: Some(seed), record_trace: false }) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}\nreplay: {replay}");
@@ -52,32 +54,33 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
-    let json = serde_json::to_string_pretty(&result).expect("a run result serialises") + "\n";
     if let Some(dir) = &args.out {
-        let path = dir.join("result.json");
-        if let Err(e) = write_atomic(&path, json.as_bytes()) {
+        if let Err(e) = crate::report::write_all(dir, &result) {
             eprintln!(
-                "error: cannot write '{}': {e}; check the folder is writable",
-                path.display()
+                "error: cannot write the report into '{}': {e}; check the folder is writable",
+                dir.display()
             );
             return EXIT_FAILED;
         }
     }
-    if args.json {
-        print!("{json}");
-    } else {
-        print_summary(&result, wall_s);
-        if let Some(dir) = &args.out {
-            println!("wrote        {}", dir.join("result.json").display());
+    match (args.format, args.json) {
+        (Some(Format::Json), _) | (None, true) => print!("{}", crate::report::json::render(&result)),
+        (Some(Format::Md), _) => print!("{}", crate::report::markdown::render(&result)),
+        (None, false) => {
+            print_summary(&result, wall_s);
+            if let Some(dir) = &args.out {
+                println!("report       {}/report.html (and .md, .json, plots)", dir.display());
+            }
         }
     }
-    if result.durability.lost_acknowledged_writes > 0 {
-        eprintln!(
-            "warning: {} acknowledged writes were lost; replay: {replay}",
-            result.durability.lost_acknowledged_writes
-        );
+    let failed: Vec<&str> =
+        result.expectations.iter().filter(|v| !v.holds).map(|v| v.expectation.as_str()).collect();
+    if failed.is_empty() {
+        EXIT_OK
+    } else {
+        eprintln!("failed: {}; replay: {replay}", failed.join(", "));
+        EXIT_FAILED
     }
-    EXIT_OK
 }
 
 fn check_determinism(scenario: &crate::scenario::Scenario, seed: u64, replay: &str) -> i32 {
@@ -104,16 +107,7 @@ fn check_determinism(scenario: &crate::scenario::Scenario, seed: u64, replay: &s
 fn sparkline(values: &[u64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let max = values.iter().copied().max().unwrap_or(0).max(1);
-    values
-        .iter()
-        .map(|&v| {
-            if v == 0 {
-                ' '
-            } else {
-                BARS[((v * 7).div_ceil(max)) as usize]
-            }
-        })
-        .collect()
+    values.iter().map(|&v| if v == 0 { ' ' } else { BARS[((v * 7).div_ceil(max)) as usize] }).collect()
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
@@ -137,10 +131,27 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
         o.incomplete,
         o.attempts as f64 / o.total.max(1) as f64
     );
-    // At most 120 columns: long runs fold several 1 s windows into one column.
-    let per = r.windows.len().div_ceil(120).max(1);
-    let ok: Vec<u64> = r.windows.chunks(per).map(|c| c.iter().map(|w| w.ok).sum()).collect();
-    println!("ok/s         |{}|  ({per} s per column, 0 to {} s)", sparkline(&ok), r.duration_s);
+    // At most 120 columns: long runs fold several windows into one column.
+    let windows = &r.metrics.windows;
+    let per = windows.len().div_ceil(120).max(1);
+    let ok: Vec<u64> = windows.chunks(per).map(|c| c.iter().map(|w| w.ok).sum()).collect();
+    let window_s = r.metrics.availability.window_s * per as f64;
+    println!("ok           |{}|  (successes by invocation, {window_s} s per column)", sparkline(&ok));
+    let a = &r.metrics.availability;
+    println!(
+        "availability requests {:.4}  time {:.4} ({} of {} busy windows meet the {} SLO, {} idle)",
+        a.request_availability,
+        a.time_availability,
+        a.good_windows,
+        a.windows - a.idle_windows,
+        a.slo,
+        a.idle_windows
+    );
+    let l = &r.metrics.latency.all_ok;
+    println!(
+        "latency ok   p50 {:.3} ms  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+        l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms
+    );
     const SHOWN: usize = 12;
     for f in r.faults.iter().take(SHOWN) {
         let until = match f.end {
@@ -153,9 +164,23 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
     if r.faults.len() > SHOWN {
         println!("fault        ... and {} more (see --json)", r.faults.len() - SHOWN);
     }
+    for i in r.metrics.incidents.iter().take(SHOWN) {
+        let rto = match i.rto {
+            crate::metrics::recovery::Rto::Recovered { rto_s } => format!("RTO {rto_s} s"),
+            crate::metrics::recovery::Rto::NotRecovered => "NOT RECOVERED".to_string(),
+            crate::metrics::recovery::Rto::Undetermined => "RTO undetermined (run ended)".to_string(),
+        };
+        println!(
+            "incident     {} at {} s: {rto}, RPO {} s ({} lost writes)",
+            i.kind, i.start_s, i.rpo_s, i.lost_writes
+        );
+    }
     let d = &r.durability;
     let verdict = if d.lost_acknowledged_writes == 0 { "none lost" } else { "LOST" };
-    println!("durability   {} acknowledged writes, {} lost ({verdict})", d.acknowledged_writes, d.lost_acknowledged_writes);
+    println!(
+        "durability   {} acknowledged writes, {} lost ({verdict})",
+        d.acknowledged_writes, d.lost_acknowledged_writes
+    );
     if d.wrong_reads > 0 || d.detected_corruptions > 0 {
         println!(
             "corruption   {} wrong reads returned to clients, {} corruptions detected by checksums",
@@ -174,10 +199,7 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
         .map(|(r, n)| {
             format!(
                 "{} {n}",
-                serde_json::to_value(r)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default()
+                serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
             )
         })
         .collect();
@@ -186,11 +208,7 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
         m.sent + m.duplicated,
         m.delivered,
         m.dropped_total(),
-        if reasons.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", reasons.join(", "))
-        }
+        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
     );
     let rate = r.events as f64 / wall_s.max(1e-9);
     println!(
@@ -201,6 +219,10 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
         r.duration_s / wall_s.max(1e-9)
     );
     println!("digest       {}", r.digest);
+    for v in &r.expectations {
+        let mark = if v.holds { "ok  " } else { "FAIL" };
+        println!("expect {mark}  {}: {} (bound {})", v.expectation, v.measured, v.bound);
+    }
 }
 
 /// One line per node whose disk or clock did something worth seeing.

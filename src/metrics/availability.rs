@@ -78,10 +78,7 @@ pub fn windows(ops: &[OpRecord], duration: SimDuration, window: SimDuration) -> 
     let n = duration.0.div_ceil(window.0).max(1) as usize;
     let index = |t: u64| ((t / window.0) as usize).min(n - 1);
     let mut w: Vec<WindowStats> = (0..n)
-        .map(|i| WindowStats {
-            start_s: round6((i as u64 * window.0) as f64 / 1e9),
-            ..Default::default()
-        })
+        .map(|i| WindowStats { start_s: round6((i as u64 * window.0) as f64 / 1e9), ..Default::default() })
         .collect();
     let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); n];
     let per_s = 1e9 / window.0 as f64;
@@ -131,10 +128,6 @@ pub fn availability(
         windows: windows.len() as u64,
         good_windows: good,
         idle_windows: idle,
-        time_availability: if busy == 0 {
-            1.0
-        } else {
-            round6(good as f64 / busy as f64)
-        },
+        time_availability: if busy == 0 { 1.0 } else { round6(good as f64 / busy as f64) },
     }
 }

@@ -28,11 +28,7 @@ pub struct MetricsConfig {
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig {
-            window: SimDuration::from_secs(1),
-            slo: 0.99,
-            recovery_windows: 3,
-        }
+        MetricsConfig { window: SimDuration::from_secs(1), slo: 0.99, recovery_windows: 3 }
     }
 }
 

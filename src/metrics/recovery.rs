@@ -104,9 +104,7 @@ pub fn incidents(
             start_s: r.start.as_secs_f64(),
             end_s: r.end.map(SimTime::as_secs_f64),
             rto: rto(windows, window, r.start, slo, k),
-            rpo_s: earliest[i].map_or(0.0, |e| {
-                super::availability::round6(r.start.since(e).as_secs_f64())
-            }),
+            rpo_s: earliest[i].map_or(0.0, |e| super::availability::round6(r.start.since(e).as_secs_f64())),
             lost_writes: counts[i],
         })
         .collect();

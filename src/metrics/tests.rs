@@ -26,11 +26,7 @@ fn steady(secs: u64, bad: &[u64]) -> Vec<OpRecord> {
     (0..secs * 10)
         .map(|i| {
             let s = i / 10;
-            let outcome = if bad.contains(&s) {
-                Outcome::TimedOut
-            } else {
-                Outcome::Ok
-            };
+            let outcome = if bad.contains(&s) { Outcome::TimedOut } else { Outcome::Ok };
             op(i * 100, 5, outcome)
         })
         .collect()
@@ -53,61 +49,39 @@ fn win(ops: &[OpRecord], secs: u64) -> Vec<WindowStats> {
 #[test]
 fn rto_is_zero_when_the_fault_never_hurts() {
     let w = win(&steady(10, &[]), 10);
-    assert_eq!(
-        rto(&w, SimDuration(S), SimTime(3_500_000_000), 0.99, 3),
-        Rto::Recovered { rto_s: 0.0 }
-    );
+    assert_eq!(rto(&w, SimDuration(S), SimTime(3_500_000_000), 0.99, 3), Rto::Recovered { rto_s: 0.0 });
 }
 
 #[test]
 fn rto_runs_to_the_first_of_k_good_windows() {
     // Fault at 3.5 s; seconds 3, 4, 5 fail; 6, 7, 8 are good: RTO = 6 − 3.5 = 2.5 s.
     let w = win(&steady(10, &[3, 4, 5]), 10);
-    assert_eq!(
-        rto(&w, SimDuration(S), SimTime(3_500_000_000), 0.99, 3),
-        Rto::Recovered { rto_s: 2.5 }
-    );
+    assert_eq!(rto(&w, SimDuration(S), SimTime(3_500_000_000), 0.99, 3), Rto::Recovered { rto_s: 2.5 });
     // A single good second inside the outage does not count as recovery with k = 3.
     let w = win(&steady(12, &[3, 4, 6, 7]), 12);
-    assert_eq!(
-        rto(&w, SimDuration(S), SimTime(3 * S), 0.99, 3),
-        Rto::Recovered { rto_s: 5.0 }
-    );
+    assert_eq!(rto(&w, SimDuration(S), SimTime(3 * S), 0.99, 3), Rto::Recovered { rto_s: 5.0 });
 }
 
 #[test]
 fn a_service_that_never_recovers_is_not_recovered() {
     let w = win(&steady(10, &[5, 6, 7, 8, 9]), 10);
-    assert_eq!(
-        rto(&w, SimDuration(S), SimTime(5 * S), 0.99, 3),
-        Rto::NotRecovered
-    );
+    assert_eq!(rto(&w, SimDuration(S), SimTime(5 * S), 0.99, 3), Rto::NotRecovered);
 }
 
 #[test]
 fn a_fault_at_the_very_end_is_undetermined_or_not_recovered() {
     let w = win(&steady(10, &[]), 10);
     // Two good windows remain after 8 s: fewer than k = 3, all good: cannot tell.
-    assert_eq!(
-        rto(&w, SimDuration(S), SimTime(8 * S), 0.99, 3),
-        Rto::Undetermined
-    );
+    assert_eq!(rto(&w, SimDuration(S), SimTime(8 * S), 0.99, 3), Rto::Undetermined);
     let w = win(&steady(10, &[9]), 10);
-    assert_eq!(
-        rto(&w, SimDuration(S), SimTime(8 * S), 0.99, 3),
-        Rto::NotRecovered
-    );
+    assert_eq!(rto(&w, SimDuration(S), SimTime(8 * S), 0.99, 3), Rto::NotRecovered);
 }
 
 #[test]
 fn overlapping_incidents_each_get_their_own_rto() {
     // A crash at 2 s, a partition at 3 s; both bad until 6 s.
     let w = win(&steady(12, &[2, 3, 4, 5]), 12);
-    let faults = [
-        fault("crash", 2000),
-        fault("partition", 3000),
-        fault("restart", 4000),
-    ];
+    let faults = [fault("crash", 2000), fault("partition", 3000), fault("restart", 4000)];
     let (inc, unattributed) = incidents(&faults, &w, SimDuration(S), 0.99, 3, &[]);
     assert_eq!(inc.len(), 2, "a restart is not an incident");
     assert_eq!(inc[0].rto, Rto::Recovered { rto_s: 4.0 });
@@ -125,12 +99,7 @@ fn rpo_with_no_loss_with_loss_and_with_an_early_acknowledgement() {
     // Writes acknowledged at 4.2 s and 4.9 s lost in the first crash: RPO = 5 − 4.2 = 0.8 s.
     // One acknowledged long before the second crash's window (at 7 s) belongs to it:
     // RPO = 15 − 7 = 8 s. One acknowledged after every incident is unattributed.
-    let acks = [
-        SimTime(4_200_000_000),
-        SimTime(4_900_000_000),
-        SimTime(7 * S),
-        SimTime(16 * S),
-    ];
+    let acks = [SimTime(4_200_000_000), SimTime(4_900_000_000), SimTime(7 * S), SimTime(16 * S)];
     let (inc, unattributed) = incidents(&faults, &w, SimDuration(S), 0.99, 3, &acks);
     assert_eq!((inc[0].lost_writes, inc[0].rpo_s), (2, 0.8));
     assert_eq!((inc[1].lost_writes, inc[1].rpo_s), (1, 8.0));
@@ -140,10 +109,8 @@ fn rpo_with_no_loss_with_loss_and_with_an_early_acknowledgement() {
 #[test]
 fn idle_windows_are_reported_apart_and_not_counted_as_up() {
     // Traffic in seconds 0–2 and 6–9 only; second 1 fails.
-    let ops: Vec<OpRecord> = steady(10, &[1])
-        .into_iter()
-        .filter(|o| !(3..6).contains(&(o.invoke.0 / S)))
-        .collect();
+    let ops: Vec<OpRecord> =
+        steady(10, &[1]).into_iter().filter(|o| !(3..6).contains(&(o.invoke.0 / S))).collect();
     let w = win(&ops, 10);
     let a = availability::availability(&ops, &w, 0.99, SimDuration(S));
     assert_eq!((a.windows, a.idle_windows, a.good_windows), (10, 3, 6));
@@ -166,10 +133,7 @@ fn windows_count_by_invocation_and_throughput_by_completion() {
 fn retry_amplification_and_messages_per_op() {
     let mut ops = steady(1, &[]);
     ops[0].attempts = 3;
-    let history = History {
-        ops,
-        ..History::default()
-    };
+    let history = History { ops, ..History::default() };
     let m = compute(
         &Inputs {
             history: &history,
@@ -186,12 +150,7 @@ fn retry_amplification_and_messages_per_op() {
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
-    prop_oneof![
-        Just(Outcome::Ok),
-        Just(Outcome::Failed),
-        Just(Outcome::TimedOut),
-        Just(Outcome::Incomplete)
-    ]
+    prop_oneof![Just(Outcome::Ok), Just(Outcome::Failed), Just(Outcome::TimedOut), Just(Outcome::Incomplete)]
 }
 
 proptest! {

@@ -52,9 +52,7 @@ impl Message for KvMsg {
                 (Some(v), 0) => req.value = Some(flip_bit_u64(v, rng)),
                 _ => req.key = flip_bit_u64(req.key, rng),
             },
-            KvMsg::Reply {
-                result: Ok(Some(v)), ..
-            } => *v = flip_bit_u64(*v, rng),
+            KvMsg::Reply { result: Ok(Some(v)), .. } => *v = flip_bit_u64(*v, rng),
             KvMsg::Reply { id, .. } => *id = flip_bit_u64(*id, rng),
         }
     }
@@ -147,11 +145,7 @@ impl KvServer {
             index.insert(key, (value, offset));
             log_len = offset + config.record_len();
         }
-        KvServer {
-            config,
-            index,
-            log_len,
-        }
+        KvServer { config, index, log_len }
     }
 
     fn write(&mut self, cx: &mut Context<'_, KvNode>, key: u64, value: u64) -> Result<(), ()> {
@@ -160,8 +154,7 @@ impl KvServer {
             // A torn or corrupt tail was skipped at recovery: cut it before appending.
             disk.truncate(LOG_FILE, self.log_len).map_err(|_| ())?;
         }
-        disk.append(LOG_FILE, &self.config.encode(key, value))
-            .map_err(|_| ())?;
+        disk.append(LOG_FILE, &self.config.encode(key, value)).map_err(|_| ())?;
         if self.config.fsync_before_ack {
             disk.fsync(LOG_FILE).map_err(|_| ())?;
         }
@@ -177,10 +170,7 @@ impl KvServer {
         if !self.config.reads_from_disk {
             return Ok(Some(value));
         }
-        let record = cx
-            .disk()
-            .read_at(LOG_FILE, offset, self.config.record_len())
-            .map_err(|_| ())?;
+        let record = cx.disk().read_at(LOG_FILE, offset, self.config.record_len()).map_err(|_| ())?;
         if record.len() < self.config.record_len() {
             return Err(());
         }
@@ -206,11 +196,7 @@ impl KvServer {
 
 /// Every (key, value) the server's log holds as it would see it now.
 pub fn authoritative_writes(config: &KvServerConfig, disk: &Disk, up: bool) -> BTreeSet<(u64, u64)> {
-    let log = if up {
-        disk.contents(LOG_FILE)
-    } else {
-        disk.read_durable(LOG_FILE)
-    };
+    let log = if up { disk.contents(LOG_FILE) } else { disk.read_durable(LOG_FILE) };
     log.chunks_exact(config.record_len())
         .map(|r| {
             let key = u64::from_le_bytes(r[..8].try_into().expect("record holds a key"));
@@ -296,10 +282,7 @@ impl Process for KvNode {
     }
 
     fn has_role(&self, role: &str) -> bool {
-        matches!(
-            (self, role),
-            (KvNode::Server(_), "server") | (KvNode::Client(_), "client")
-        )
+        matches!((self, role), (KvNode::Server(_), "server") | (KvNode::Client(_), "client"))
     }
 }
 

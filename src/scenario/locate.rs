@@ -138,13 +138,7 @@ struct Item {
 
 impl Node {
     fn atom(start: usize, text: String) -> Node {
-        Node {
-            start,
-            kind: Kind::Atom,
-            named: false,
-            text,
-            items: Vec::new(),
-        }
+        Node { start, kind: Kind::Atom, named: false, text, items: Vec::new() }
     }
 
     /// The sole positional element of a wrapper group (`Crash("n1")`, `Some(x)`, `Raft((..))`).
@@ -292,13 +286,7 @@ impl Parser<'_> {
         };
         self.bump(1);
         let items = self.items(close, depth);
-        Some(Node {
-            start,
-            kind,
-            named: false,
-            text: String::new(),
-            items,
-        })
+        Some(Node { start, kind, named: false, text: String::new(), items })
     }
 
     /// Elements up to `close` (consumed if present); a stray closer of another kind ends the list.
@@ -335,17 +323,10 @@ impl Parser<'_> {
         let first = self.value(depth + 1)?;
         self.skip_trivia();
         if self.peek() != Some(':') {
-            return Some(Item {
-                key: None,
-                node: first,
-            });
+            return Some(Item { key: None, node: first });
         }
         self.bump(1);
-        let key = if first.kind == Kind::Atom {
-            first.text
-        } else {
-            String::new()
-        };
+        let key = if first.kind == Kind::Atom { first.text } else { String::new() };
         let node = self.value(depth + 1)?;
         Some(Item { key: Some(key), node })
     }
@@ -428,23 +409,13 @@ impl Parser<'_> {
             self.bump(1);
         }
         let raw = self.text(start);
-        let text = raw
-            .strip_prefix("r#")
-            .filter(|t| !t.is_empty())
-            .unwrap_or(&raw)
-            .to_string();
+        let text = raw.strip_prefix("r#").filter(|t| !t.is_empty()).unwrap_or(&raw).to_string();
         let after = self.pos;
         self.skip_trivia();
         if self.peek() == Some('(') {
             self.bump(1);
             let items = self.items(')', depth);
-            return Node {
-                start,
-                kind: Kind::Group,
-                named: true,
-                text,
-                items,
-            };
+            return Node { start, kind: Kind::Group, named: true, text, items };
         }
         self.pos = after;
         Node::atom(start, text)
@@ -505,14 +476,8 @@ Scenario(
     fn nested_structs_and_lists_of_structs() {
         assert_eq!(locate(SAMPLE, "topology.nodes"), loc(9, 16));
         assert_eq!(locate(SAMPLE, "topology.nodes[1]"), loc(11, 13));
-        assert_eq!(
-            locate(SAMPLE, "topology.nodes[1].name"),
-            find(SAMPLE, "\"n2\"", 0)
-        );
-        assert_eq!(
-            locate(SAMPLE, "topology.nodes[2].zone"),
-            find(SAMPLE, "r#\"quote", 0)
-        );
+        assert_eq!(locate(SAMPLE, "topology.nodes[1].name"), find(SAMPLE, "\"n2\"", 0));
+        assert_eq!(locate(SAMPLE, "topology.nodes[2].zone"), find(SAMPLE, "r#\"quote", 0));
         assert_eq!(locate(SAMPLE, "faults[2].at"), find(SAMPLE, "\"30s\"", 0));
     }
 
@@ -539,14 +504,8 @@ Scenario(
         assert_eq!(locate(SAMPLE, "faults[0].do"), find(SAMPLE, "Crash", 0));
         assert_eq!(locate(SAMPLE, "faults[0].do[0]"), find(SAMPLE, "\"n1\")", 0));
         assert_eq!(locate(SAMPLE, "faults[1].do.groups"), find(SAMPLE, "[[", 0));
-        assert_eq!(
-            locate(SAMPLE, "faults[1].do.groups[1][0]"),
-            find(SAMPLE, "\"n2\"", 1)
-        );
-        assert_eq!(
-            locate(SAMPLE, "faults[1].do.groups[1][1]"),
-            find(SAMPLE, "\"n3\"", 1)
-        );
+        assert_eq!(locate(SAMPLE, "faults[1].do.groups[1][0]"), find(SAMPLE, "\"n2\"", 1));
+        assert_eq!(locate(SAMPLE, "faults[1].do.groups[1][1]"), find(SAMPLE, "\"n3\"", 1));
         assert_eq!(locate(SAMPLE, "system"), find(SAMPLE, "Raft", 0));
         assert_eq!(locate(SAMPLE, "system[0]"), find(SAMPLE, "(election", 0));
         assert_eq!(locate(SAMPLE, "system.heartbeat"), find(SAMPLE, "\"50ms\"", 0));
@@ -566,10 +525,7 @@ Scenario(
     #[test]
     fn missing_paths_fall_back_to_deepest_ancestor() {
         assert_eq!(locate(SAMPLE, "faults[9].at"), find(SAMPLE, "[\n        (at", 0));
-        assert_eq!(
-            locate(SAMPLE, "faults[2].missing"),
-            find(SAMPLE, "(at: \"30s\"", 0)
-        );
+        assert_eq!(locate(SAMPLE, "faults[2].missing"), find(SAMPLE, "(at: \"30s\"", 0));
         assert_eq!(locate(SAMPLE, "faults[0].do.groups"), find(SAMPLE, "Crash", 0));
         assert_eq!(locate(SAMPLE, "nope.deeper[3]"), loc(4, 1));
         assert_eq!(locate(SAMPLE, "seed[0].x"), find(SAMPLE, "42", 0));
@@ -581,10 +537,7 @@ Scenario(
     fn path_parsing() {
         let f = |s: &str| Seg::Field(s.to_string());
         assert_eq!(parse_path(""), vec![]);
-        assert_eq!(
-            parse_path("a.b[1][2].c"),
-            vec![f("a"), f("b"), Seg::Index(1), Seg::Index(2), f("c")]
-        );
+        assert_eq!(parse_path("a.b[1][2].c"), vec![f("a"), f("b"), Seg::Index(1), Seg::Index(2), f("c")]);
         assert_eq!(parse_path("[0].a..b."), vec![Seg::Index(0), f("a"), f("b")]);
         assert_eq!(parse_path("a[z].b"), vec![f("a")]);
     }
@@ -618,18 +571,8 @@ Scenario(
 
     #[test]
     fn every_prefix_of_a_valid_text_is_handled() {
-        let paths = [
-            "",
-            "name",
-            "faults[1].do.groups[1][0]",
-            "system.heartbeat",
-            "topology.nodes[2].zone",
-        ];
-        let boundaries: Vec<usize> = SAMPLE
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([SAMPLE.len()])
-            .collect();
+        let paths = ["", "name", "faults[1].do.groups[1][0]", "system.heartbeat", "topology.nodes[2].zone"];
+        let boundaries: Vec<usize> = SAMPLE.char_indices().map(|(i, _)| i).chain([SAMPLE.len()]).collect();
         for &end in &boundaries {
             for path in paths {
                 let got = locate(&SAMPLE[..end], path);

@@ -104,10 +104,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         }
     };
     validate::validate(&raw).map_err(|(path, message)| at(&path, message))?;
-    Ok(Scenario {
-        raw,
-        file: file.to_string(),
-    })
+    Ok(Scenario { raw, file: file.to_string() })
 }
 
 /// Reads only `version` first, so a file of another version gets a version error rather
@@ -167,10 +164,7 @@ fn describe_ron_error(code: &ron::Error) -> String {
         other => {
             let text = other.to_string();
             let mut chars = text.chars();
-            let first = chars
-                .next()
-                .map(|c| c.to_lowercase().collect::<String>())
-                .unwrap_or_default();
+            let first = chars.next().map(|c| c.to_lowercase().collect::<String>()).unwrap_or_default();
             format!("{first}{}; check the RON syntax near here", chars.as_str())
         }
     }
@@ -187,11 +181,7 @@ fn suggest(found: &str, expected: &[&str]) -> String {
         Some((_, e)) => format!("did you mean '{e}'?"),
         None => format!(
             "expected one of: {}",
-            expected
-                .iter()
-                .map(|e| format!("'{e}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            expected.iter().map(|e| format!("'{e}'")).collect::<Vec<_>>().join(", ")
         ),
     }
 }

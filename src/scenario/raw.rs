@@ -69,6 +69,12 @@ pub struct RawScenario {
     pub faults: Vec<RawFault>,
     #[serde(default)]
     pub nemesis: RawNemesis,
+    /// How windows, availability and recovery are judged.
+    #[serde(default)]
+    pub metrics: RawMetrics,
+    /// What must hold; `run` exits 1 if any does not.
+    #[serde(default)]
+    pub expect: Vec<RawExpect>,
     #[serde(default)]
     pub limits: RawLimits,
 }
@@ -581,4 +587,68 @@ pub enum RawOutage {
 pub enum RawDiskFault {
     IoError,
     Full,
+}
+
+/// Windows, SLO and recovery for the metrics.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    #[serde(default = "one_second")]
+    pub window: Dur,
+    /// A window is good when at least this share of its operations succeed.
+    #[serde(default = "default_slo")]
+    pub slo: Prob,
+    /// Consecutive good windows that count as recovered.
+    #[serde(default = "default_recovery_windows")]
+    pub recovery_windows: u32,
+}
+
+fn default_slo() -> Prob {
+    Prob(0.99)
+}
+
+fn default_recovery_windows() -> u32 {
+    3
+}
+
+impl Default for RawMetrics {
+    fn default() -> Self {
+        RawMetrics { window: one_second(), slo: default_slo(), recovery_windows: default_recovery_windows() }
+    }
+}
+
+/// Which operations a latency expectation covers.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum RawOps {
+    #[default]
+    All,
+    Reads,
+    Writes,
+}
+
+/// One expectation about a run.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawExpect {
+    /// Request availability (ok / decided operations) at least this.
+    AvailabilityAbove(Prob),
+    /// Time availability (good / non-idle windows) at least this.
+    TimeAvailabilityAbove(Prob),
+    /// The given percentile of successful operations' latency at most `bound`.
+    LatencyBelow {
+        percentile: f64,
+        bound: Dur,
+        #[serde(default)]
+        ops: RawOps,
+    },
+    /// Every incident recovered, each within this.
+    RtoBelow(Dur),
+    /// Every incident's RPO at most this.
+    RpoAtMost(Dur),
+    /// No acknowledged write is missing from the system's state after the run.
+    NoLostWrites,
+    /// No successful read returned a value never written to its key.
+    NoWrongReads,
+    /// A named property of the system's model (see the protocol's docs page).
+    Property(String),
 }

@@ -25,10 +25,7 @@ pub fn validate(s: &RawScenario) -> Check {
         if !all.insert(client_name(i)) {
             return fail(
                 "workload.clients",
-                format!(
-                    "client node '{}' clashes with a node of that name; rename the node",
-                    client_name(i)
-                ),
+                format!("client node '{}' clashes with a node of that name; rename the node", client_name(i)),
             );
         }
     }
@@ -36,23 +33,18 @@ pub fn validate(s: &RawScenario) -> Check {
     validate_system(&s.system, &names)?;
     validate_workload(&s.workload)?;
     super::validate_faults::validate(s, &all)?;
+    validate_expectations(s)?;
     validate_limits(&s.limits)
 }
 
 fn validate_topology(t: &RawTopology) -> Result<BTreeSet<String>, (String, String)> {
     if t.nodes.is_empty() {
-        fail(
-            "topology.nodes",
-            "the topology has no nodes; add at least one, e.g. (name: \"kv\")",
-        )?;
+        fail("topology.nodes", "the topology has no nodes; add at least one, e.g. (name: \"kv\")")?;
     }
     let mut names = BTreeSet::new();
     for (i, n) in t.nodes.iter().enumerate() {
         if n.name.is_empty() {
-            fail(
-                format!("topology.nodes[{i}].name"),
-                "a node needs a non-empty name",
-            )?;
+            fail(format!("topology.nodes[{i}].name"), "a node needs a non-empty name")?;
         }
         if !names.insert(n.name.clone()) {
             fail(
@@ -62,10 +54,7 @@ fn validate_topology(t: &RawTopology) -> Result<BTreeSet<String>, (String, Strin
         }
         if let Some(svc) = &n.service {
             if svc.workers == 0 {
-                fail(
-                    format!("topology.nodes[{i}].service.workers"),
-                    "a service needs at least one worker",
-                )?;
+                fail(format!("topology.nodes[{i}].service.workers"), "a service needs at least one worker")?;
             }
             validate_dist(&svc.time, &format!("topology.nodes[{i}].service.time"))?;
         }
@@ -76,24 +65,12 @@ fn validate_topology(t: &RawTopology) -> Result<BTreeSet<String>, (String, Strin
 
 /// Link overrides name nodes (clients included), zones or regions (the workload's too).
 fn validate_links(t: &RawTopology, all: &BTreeSet<String>, client_zone: &str, client_region: &str) -> Check {
-    let zones: BTreeSet<&str> = t
-        .nodes
-        .iter()
-        .map(|n| n.zone.as_str())
-        .chain([client_zone])
-        .collect();
-    let regions: BTreeSet<&str> = t
-        .nodes
-        .iter()
-        .map(|n| n.region.as_str())
-        .chain([client_region])
-        .collect();
+    let zones: BTreeSet<&str> = t.nodes.iter().map(|n| n.zone.as_str()).chain([client_zone]).collect();
+    let regions: BTreeSet<&str> = t.nodes.iter().map(|n| n.region.as_str()).chain([client_region]).collect();
     let nodes: BTreeSet<&str> = all.iter().map(String::as_str).collect();
-    for (list, kind, known) in [
-        (&t.links, "links", nodes),
-        (&t.zones, "zones", zones),
-        (&t.regions, "regions", regions),
-    ] {
+    for (list, kind, known) in
+        [(&t.links, "links", nodes), (&t.zones, "zones", zones), (&t.regions, "regions", regions)]
+    {
         for (i, o) in list.iter().enumerate() {
             validate_override(o, &format!("topology.{kind}[{i}]"), kind, &known)?;
         }
@@ -103,10 +80,7 @@ fn validate_links(t: &RawTopology, all: &BTreeSet<String>, client_zone: &str, cl
 
 fn validate_override(o: &RawLinkOverride, path: &str, kind: &str, known: &BTreeSet<&str>) -> Check {
     if kind == "links" && o.between.0 == o.between.1 {
-        let msg = format!(
-            "a link joins two different nodes, not '{}' with itself",
-            o.between.0
-        );
+        let msg = format!("a link joins two different nodes, not '{}' with itself", o.between.0);
         fail(format!("{path}.between"), msg)?;
     }
     for (j, name) in [&o.between.0, &o.between.1].into_iter().enumerate() {
@@ -116,50 +90,33 @@ fn validate_override(o: &RawLinkOverride, path: &str, kind: &str, known: &BTreeS
                 "zones" => "zone",
                 _ => "region",
             };
-            let list = known
-                .iter()
-                .map(|k| format!("'{k}'"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            fail(
-                format!("{path}.between[{j}]"),
-                format!("unknown {what} '{name}'; known: {list}"),
-            )?;
+            let list = known.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
+            fail(format!("{path}.between[{j}]"), format!("unknown {what} '{name}'; known: {list}"))?;
         }
     }
     if o.one_way && kind != "links" {
-        fail(
-            format!("{path}.one_way"),
-            "one_way applies to node pairs only; remove it here",
-        )?;
+        fail(format!("{path}.one_way"), "one_way applies to node pairs only; remove it here")?;
     }
     if let Some(d) = &o.latency {
         validate_dist(d, &format!("{path}.latency"))?;
     }
     if o.bandwidth_bps == Some(0) {
-        fail(
-            format!("{path}.bandwidth_bps"),
-            "bandwidth must be above zero; leave it out for unlimited",
-        )?;
+        fail(format!("{path}.bandwidth_bps"), "bandwidth must be above zero; leave it out for unlimited")?;
     }
     Ok(())
 }
 
 pub(super) fn validate_dist(d: &RawDist, path: &str) -> Check {
     match d {
-        RawDist::Uniform { lo, hi } if lo > hi => fail(
-            format!("{path}.lo"),
-            format!("lo '{}' is above hi '{}'; swap them", lo.0, hi.0),
-        ),
+        RawDist::Uniform { lo, hi } if lo > hi => {
+            fail(format!("{path}.lo"), format!("lo '{}' is above hi '{}'; swap them", lo.0, hi.0))
+        }
         RawDist::LogNormal { median, .. } if median.0 == SimDuration::ZERO => {
             fail(format!("{path}.median"), "a log-normal median must be above zero")
         }
         RawDist::LogNormal { median, p99 } if p99 < median => fail(
             format!("{path}.p99"),
-            format!(
-                "p99 '{}' is below the median '{}'; p99 must be at least the median",
-                p99.0, median.0
-            ),
+            format!("p99 '{}' is below the median '{}'; p99 must be at least the median", p99.0, median.0),
         ),
         RawDist::Pareto { scale, .. } if scale.0 == SimDuration::ZERO => {
             fail(format!("{path}.scale"), "a Pareto scale must be above zero")
@@ -185,10 +142,7 @@ fn validate_workload(w: &RawWorkload) -> Check {
         fail("workload.clients", "the workload needs at least one client")?;
     }
     if w.timeout.0 == SimDuration::ZERO {
-        fail(
-            "workload.timeout",
-            "the timeout must be above zero; write e.g. '500ms'",
-        )?;
+        fail("workload.timeout", "the timeout must be above zero; write e.g. '500ms'")?;
     }
     match w.keys {
         RawKeys::Uniform { n: 0 } | RawKeys::Zipf { n: 0, .. } => {
@@ -198,10 +152,9 @@ fn validate_workload(w: &RawWorkload) -> Check {
             "workload.keys.n",
             format!("{n} keys is more than the Zipf table allows (10,000,000); use Uniform or fewer keys"),
         )?,
-        RawKeys::Zipf { s, .. } if !(s.is_finite() && s >= 0.0) => fail(
-            "workload.keys.s",
-            format!("the Zipf exponent {s} must be zero or more; 1.0 is typical"),
-        )?,
+        RawKeys::Zipf { s, .. } if !(s.is_finite() && s >= 0.0) => {
+            fail("workload.keys.s", format!("the Zipf exponent {s} must be zero or more; 1.0 is typical"))?
+        }
         _ => {}
     }
     if let RawArrival::Closed { think } = &w.arrival {
@@ -212,10 +165,9 @@ fn validate_workload(w: &RawWorkload) -> Check {
             "workload.retry.max_attempts",
             "max_attempts counts the first attempt too; it must be at least 1",
         ),
-        RawRetry::Exponential { base, cap, .. } if cap < base => fail(
-            "workload.retry.cap",
-            format!("cap '{}' is below base '{}'; raise the cap", cap.0, base.0),
-        ),
+        RawRetry::Exponential { base, cap, .. } if cap < base => {
+            fail("workload.retry.cap", format!("cap '{}' is below base '{}'; raise the cap", cap.0, base.0))
+        }
         _ => Ok(()),
     }
 }
@@ -229,6 +181,46 @@ fn validate_limits(l: &RawLimits) -> Check {
     }
     if l.max_in_flight == 0 {
         fail("limits.max_in_flight", "max_in_flight must be above zero")?;
+    }
+    Ok(())
+}
+
+/// The named properties each system's model checks (later models add theirs).
+pub fn known_properties(system: &RawSystem) -> &'static [&'static str] {
+    match system {
+        RawSystem::KeyValue { .. } => &[],
+    }
+}
+
+fn validate_expectations(s: &RawScenario) -> Check {
+    if s.metrics.window.0 == SimDuration::ZERO {
+        fail("metrics.window", "a window must be longer than zero; write e.g. '1s'")?;
+    }
+    if s.metrics.recovery_windows == 0 {
+        fail("metrics.recovery_windows", "recovery needs at least one good window; 3 is usual")?;
+    }
+    for (i, e) in s.expect.iter().enumerate() {
+        match e {
+            RawExpect::LatencyBelow { percentile, .. } if !(*percentile > 0.0 && *percentile <= 100.0) => {
+                fail(
+                    format!("expect[{i}].percentile"),
+                    format!("percentile {percentile} must be in (0, 100]; write e.g. 99.0 or 99.9"),
+                )?
+            }
+            RawExpect::Property(name) if !known_properties(&s.system).contains(&name.as_str()) => {
+                let known = known_properties(&s.system);
+                let list = if known.is_empty() {
+                    "this system has no named properties".to_string()
+                } else {
+                    format!(
+                        "known: {}",
+                        known.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
+                    )
+                };
+                fail(format!("expect[{i}][0]"), format!("unknown property '{name}'; {list}"))?
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -16,11 +16,7 @@ struct Names<'a> {
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items
-        .take(12)
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.take(12).map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
 }
 
 impl Names<'_> {
@@ -30,10 +26,7 @@ impl Names<'_> {
         }
         fail(
             path,
-            format!(
-                "unknown node '{name}'; known nodes: {}",
-                list(self.nodes.iter().map(String::as_str))
-            ),
+            format!("unknown node '{name}'; known nodes: {}", list(self.nodes.iter().map(String::as_str))),
         )
     }
 
@@ -41,13 +34,7 @@ impl Names<'_> {
         if self.zones.contains(zone) {
             return Ok(());
         }
-        fail(
-            path,
-            format!(
-                "unknown zone '{zone}'; known zones: {}",
-                list(self.zones.iter().copied())
-            ),
-        )
+        fail(path, format!("unknown zone '{zone}'; known zones: {}", list(self.zones.iter().copied())))
     }
 
     fn region(&self, region: &str, path: String) -> Check {
@@ -56,10 +43,7 @@ impl Names<'_> {
         }
         fail(
             path,
-            format!(
-                "unknown region '{region}'; known regions: {}",
-                list(self.regions.iter().copied())
-            ),
+            format!("unknown region '{region}'; known regions: {}", list(self.regions.iter().copied())),
         )
     }
 }
@@ -69,16 +53,8 @@ pub fn validate(s: &RawScenario, all: &BTreeSet<String>) -> Check {
     let pool = s.nemesis.targets.as_ref().map_or(nodes.len(), Vec::len);
     let names = Names {
         nodes: all,
-        zones: nodes
-            .iter()
-            .map(|n| n.zone.as_str())
-            .chain([s.workload.zone.as_str()])
-            .collect(),
-        regions: nodes
-            .iter()
-            .map(|n| n.region.as_str())
-            .chain([s.workload.region.as_str()])
-            .collect(),
+        zones: nodes.iter().map(|n| n.zone.as_str()).chain([s.workload.zone.as_str()]).collect(),
+        regions: nodes.iter().map(|n| n.region.as_str()).chain([s.workload.region.as_str()]).collect(),
         pool,
     };
     for (i, f) in s.faults.iter().enumerate() {
@@ -96,10 +72,8 @@ pub fn validate(s: &RawScenario, all: &BTreeSet<String>) -> Check {
 
 fn validate_fault(f: &RawFault, path: &str, duration: Dur, names: &Names) -> Check {
     if f.at > duration {
-        let msg = format!(
-            "'{}' is past the run's duration '{}'; shorten it or raise duration",
-            f.at.0, duration.0
-        );
+        let msg =
+            format!("'{}' is past the run's duration '{}'; shorten it or raise duration", f.at.0, duration.0);
         fail(format!("{path}.at"), msg)?;
     }
     if f.for_.is_some_and(|d| d.0 == SimDuration::ZERO) {
@@ -108,10 +82,7 @@ fn validate_fault(f: &RawFault, path: &str, duration: Dur, names: &Names) -> Che
             "a fault's duration must be above zero; leave 'for' out for a lasting fault",
         )?;
     }
-    let undoable = !matches!(
-        f.action,
-        RawAction::Restart(_) | RawAction::Heal | RawAction::ClockStep { .. }
-    );
+    let undoable = !matches!(f.action, RawAction::Restart(_) | RawAction::Heal | RawAction::ClockStep { .. });
     if f.for_.is_some() && !undoable {
         fail(
             format!("{path}.for"),
@@ -120,10 +91,7 @@ fn validate_fault(f: &RawFault, path: &str, duration: Dur, names: &Names) -> Che
     }
     let needs_for = matches!(f.action, RawAction::Pause { .. } | RawAction::Clog { .. });
     if needs_for && f.for_.is_none() {
-        fail(
-            format!("{path}.for"),
-            "a pause or a clog must end: add 'for: \"2s\"' (how long it lasts)",
-        )?;
+        fail(format!("{path}.for"), "a pause or a clog must end: add 'for: \"2s\"' (how long it lasts)")?;
     }
     validate_action(&f.action, &format!("{path}.do"), names)
 }
@@ -152,16 +120,9 @@ fn validate_action(a: &RawAction, path: &str, names: &Names) -> Check {
         }
         RawAction::Corrupt { probability, groups } => {
             validate_knob(probability, &format!("{path}.probability"))?;
-            groups
-                .as_ref()
-                .map_or(Ok(()), |g| validate_groups(g, &format!("{path}.groups"), names))
+            groups.as_ref().map_or(Ok(()), |g| validate_groups(g, &format!("{path}.groups"), names))
         }
-        RawAction::Flaky {
-            groups,
-            p_enter,
-            p_exit,
-            loss,
-        } => {
+        RawAction::Flaky { groups, p_enter, p_exit, loss } => {
             validate_knob(p_enter, &format!("{path}.p_enter"))?;
             validate_knob(p_exit, &format!("{path}.p_exit"))?;
             validate_knob(loss, &format!("{path}.loss"))?;
@@ -175,10 +136,7 @@ fn validate_action(a: &RawAction, path: &str, names: &Names) -> Check {
 
 fn validate_groups(groups: &[Vec<String>], path: &str, names: &Names) -> Check {
     if groups.len() < 2 {
-        fail(
-            path,
-            "needs at least two groups of nodes, e.g. [[\"a\"], [\"b\", \"c\"]]",
-        )?;
+        fail(path, "needs at least two groups of nodes, e.g. [[\"a\"], [\"b\", \"c\"]]")?;
     }
     let mut seen = BTreeSet::new();
     for (g, group) in groups.iter().enumerate() {
@@ -206,18 +164,13 @@ fn validate_target(t: &RawTarget, path: &str, names: &Names) -> Check {
             if ns.is_empty() {
                 fail(format!("{path}[0]"), "Nodes([...]) needs at least one node name")?;
             }
-            ns.iter()
-                .enumerate()
-                .try_for_each(|(i, n)| names.node(n, format!("{path}[{i}]")))
+            ns.iter().enumerate().try_for_each(|(i, n)| names.node(n, format!("{path}[{i}]")))
         }
         RawTarget::Zone(z) => names.zone(z, format!("{path}[0]")),
         RawTarget::Region(r) => names.region(r, format!("{path}[0]")),
         RawTarget::RandomNodes(k) if *k == 0 || *k as usize > names.pool => fail(
             format!("{path}[0]"),
-            format!(
-                "RandomNodes({k}) must pick between 1 and {} nodes (the fault pool)",
-                names.pool
-            ),
+            format!("RandomNodes({k}) must pick between 1 and {} nodes (the fault pool)", names.pool),
         ),
         _ => Ok(()),
     }
@@ -264,10 +217,7 @@ fn validate_clock(c: Option<&RawClock>, path: &str) -> Check {
     validate_knob(&c.drift_ppm, &format!("{path}.drift_ppm"))?;
     validate_knob(&c.offset, &format!("{path}.offset"))?;
     if c.sync.as_ref().is_some_and(|s| s.interval.0 == SimDuration::ZERO) {
-        fail(
-            format!("{path}.sync.interval"),
-            "a sync interval must be above zero; write e.g. '10s'",
-        )?;
+        fail(format!("{path}.sync.interval"), "a sync interval must be above zero; write e.g. '10s'")?;
     }
     Ok(())
 }
@@ -326,13 +276,7 @@ fn static_nodes(t: &RawTarget) -> Vec<&str> {
 }
 
 /// A timed fault on fixed nodes: (index, kind, nodes, start, end).
-type Window<'a> = (
-    usize,
-    &'static str,
-    Vec<&'a str>,
-    SimDuration,
-    Option<SimDuration>,
-);
+type Window<'a> = (usize, &'static str, Vec<&'a str>, SimDuration, Option<SimDuration>);
 
 /// Two timed faults of the same kind on the same node that overlap contradict each other
 /// (which drift, which speed, which disk fault holds?).
@@ -356,9 +300,7 @@ fn validate_overlaps(s: &RawScenario) -> Check {
         for b in &windows[x + 1..] {
             let overlap = a.1 == b.1
                 && a.3.max(b.3)
-                    < a.4
-                        .unwrap_or(SimDuration(u64::MAX))
-                        .min(b.4.unwrap_or(SimDuration(u64::MAX)));
+                    < a.4.unwrap_or(SimDuration(u64::MAX)).min(b.4.unwrap_or(SimDuration(u64::MAX)));
             if let Some(node) = a.2.iter().find(|n| overlap && b.2.contains(n)) {
                 let msg = format!(
                     "this {} on '{node}' overlaps faults[{}]'s; end the first (with 'for') before the second starts",

@@ -48,10 +48,7 @@ impl Dist {
 
     /// The log-normal with the given median and 99th percentile (`p99 >= median > 0`).
     pub fn lognormal_from_median_p99(median: SimDuration, p99: SimDuration) -> Dist {
-        assert!(
-            median.0 > 0 && p99 >= median,
-            "log-normal needs 0 < median <= p99"
-        );
+        assert!(median.0 > 0 && p99 >= median, "log-normal needs 0 < median <= p99");
         let mu = libm::log(median.0 as f64);
         let sigma = libm::log(p99.0 as f64 / median.0 as f64) / Z_P99;
         Dist::LogNormal { mu, sigma }
@@ -159,60 +156,30 @@ mod tests {
     fn lognormal_hits_median_and_p99() {
         let d = Dist::lognormal_from_median_p99(SimDuration::from_millis(1), SimDuration::from_millis(5));
         let v = samples(&d, 200_000);
-        assert!(
-            close(quantile(&v, 0.5), 1e6, 0.02),
-            "median {}",
-            quantile(&v, 0.5)
-        );
+        assert!(close(quantile(&v, 0.5), 1e6, 0.02), "median {}", quantile(&v, 0.5));
         assert!(close(quantile(&v, 0.99), 5e6, 0.05), "p99 {}", quantile(&v, 0.99));
     }
 
     #[test]
     fn normal_is_truncated_at_zero() {
-        let v = samples(
-            &Dist::Normal {
-                mean: 10_000.0,
-                std_dev: 2_000.0,
-            },
-            100_000,
-        );
+        let v = samples(&Dist::Normal { mean: 10_000.0, std_dev: 2_000.0 }, 100_000);
         assert!(close(mean(&v), 10_000.0, 0.01));
         assert!(close(quantile(&v, 0.5), 10_000.0, 0.01));
-        let w = samples(
-            &Dist::Normal {
-                mean: 0.0,
-                std_dev: 1_000.0,
-            },
-            10_000,
-        );
+        let w = samples(&Dist::Normal { mean: 0.0, std_dev: 1_000.0 }, 10_000);
         assert!(w.iter().all(|&x| x < 10_000));
         // Half-normal: mean = sigma * sqrt(2/pi).
-        assert!(close(
-            mean(&w),
-            1_000.0 * (2.0 / std::f64::consts::PI).sqrt(),
-            0.05
-        ));
+        assert!(close(mean(&w), 1_000.0 * (2.0 / std::f64::consts::PI).sqrt(), 0.05));
     }
 
     #[test]
     fn pareto_mean_and_minimum() {
-        let d = Dist::Pareto {
-            scale: 1_000.0,
-            shape: 3.0,
-        };
+        let d = Dist::Pareto { scale: 1_000.0, shape: 3.0 };
         let v = samples(&d, 200_000);
         assert!(v[0] >= 1_000);
         assert!(close(mean(&v), 1_500.0, 0.02), "mean {}", mean(&v));
         // P(X > x) = (scale/x)^shape: the median is scale * 2^(1/shape).
         assert!(close(quantile(&v, 0.5), 1_000.0 * 2f64.powf(1.0 / 3.0), 0.02));
         assert_eq!(d.mean_ns(), Some(1_500.0));
-        assert_eq!(
-            Dist::Pareto {
-                scale: 1.0,
-                shape: 1.0
-            }
-            .mean_ns(),
-            None
-        );
+        assert_eq!(Dist::Pareto { scale: 1.0, shape: 1.0 }.mean_ns(), None);
     }
 }

@@ -20,11 +20,7 @@ use thiserror::Error;
 pub enum SimError {
     /// A configured limit was passed; `limit` names it, as the scenario spells it.
     #[error("limit '{limit}' reached ({value} > {max}); raise it under 'limits' if the run is meant to be this large")]
-    Limit {
-        limit: &'static str,
-        value: u64,
-        max: u64,
-    },
+    Limit { limit: &'static str, value: u64, max: u64 },
     /// A model broke an invariant of its own.
     #[error("model error: {0}")]
     Model(String),
@@ -40,11 +36,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_events: 500_000_000,
-            max_time: SimTime(u64::MAX),
-            max_queue: 50_000_000,
-        }
+        Limits { max_events: 500_000_000, max_time: SimTime(u64::MAX), max_queue: 50_000_000 }
     }
 }
 
@@ -156,11 +148,7 @@ pub fn digest_step(digest: u64, time: u64, seq: u64, tag: EventTag) -> u64 {
 impl<E> Engine<E> {
     pub fn new(limits: Limits) -> Self {
         Engine {
-            sched: Scheduler {
-                now: SimTime::ZERO,
-                queue: EventQueue::new(),
-                stop: false,
-            },
+            sched: Scheduler { now: SimTime::ZERO, queue: EventQueue::new(), stop: false },
             limits,
             events: 0,
             digest: 0,
@@ -218,23 +206,13 @@ impl<E> Engine<E> {
             let tag = handler.tag(&event);
             self.digest = digest_step(self.digest, time.0, seq, tag);
             if let Some(trace) = self.trace.as_mut() {
-                trace.push(EventRecord {
-                    index: self.events,
-                    time,
-                    seq,
-                    tag,
-                });
+                trace.push(EventRecord { index: self.events, time, seq, tag });
             }
             self.events += 1;
             handled_here += 1;
             handler.handle(&mut self.sched, event)?;
         };
-        Ok(RunStats {
-            events: self.events,
-            end_time: self.sched.now,
-            digest: self.digest,
-            stop,
-        })
+        Ok(RunStats { events: self.events, end_time: self.sched.now, digest: self.digest, stop })
     }
 
     #[inline]
@@ -247,11 +225,7 @@ impl<E> Engine<E> {
             });
         }
         if time > self.limits.max_time {
-            return Err(SimError::Limit {
-                limit: "max_time",
-                value: time.0,
-                max: self.limits.max_time.0,
-            });
+            return Err(SimError::Limit { limit: "max_time", value: time.0, max: self.limits.max_time.0 });
         }
         let pending = self.sched.queue.len() as u64;
         if pending > self.limits.max_queue as u64 {
@@ -325,44 +299,21 @@ mod tests {
 
     #[test]
     fn event_limit_is_an_error_that_names_it() {
-        let limits = Limits {
-            max_events: 3,
-            ..Limits::default()
-        };
+        let limits = Limits { max_events: 3, ..Limits::default() };
         let mut engine: Engine<u32> = Engine::new(limits);
         engine.schedule_at(SimTime(0), 100);
-        let err = engine
-            .run(&mut Chain { seen: vec![] }, SimTime::MAX, u64::MAX)
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            SimError::Limit {
-                limit: "max_events",
-                ..
-            }
-        ));
+        let err = engine.run(&mut Chain { seen: vec![] }, SimTime::MAX, u64::MAX).unwrap_err();
+        assert!(matches!(err, SimError::Limit { limit: "max_events", .. }));
         assert!(err.to_string().contains("max_events"));
     }
 
     #[test]
     fn time_limit_is_an_error_that_names_it() {
-        let limits = Limits {
-            max_time: SimTime(15),
-            ..Limits::default()
-        };
+        let limits = Limits { max_time: SimTime(15), ..Limits::default() };
         let mut engine: Engine<u32> = Engine::new(limits);
         engine.schedule_at(SimTime(0), 100);
-        let err = engine
-            .run(&mut Chain { seen: vec![] }, SimTime::MAX, u64::MAX)
-            .unwrap_err();
-        assert_eq!(
-            err,
-            SimError::Limit {
-                limit: "max_time",
-                value: 20,
-                max: 15
-            }
-        );
+        let err = engine.run(&mut Chain { seen: vec![] }, SimTime::MAX, u64::MAX).unwrap_err();
+        assert_eq!(err, SimError::Limit { limit: "max_time", value: 20, max: 15 });
     }
 
     #[test]
@@ -371,9 +322,7 @@ mod tests {
             let mut engine: Engine<u32> = Engine::new(Limits::default());
             engine.record_trace();
             engine.schedule_at(SimTime(0), start);
-            let stats = engine
-                .run(&mut Chain { seen: vec![] }, SimTime::MAX, u64::MAX)
-                .unwrap();
+            let stats = engine.run(&mut Chain { seen: vec![] }, SimTime::MAX, u64::MAX).unwrap();
             (stats.digest, engine.take_trace().unwrap())
         };
         let (d1, t1) = run(5);

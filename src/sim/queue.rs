@@ -68,12 +68,7 @@ pub struct EventQueue<E, K: KeyQueue = CalendarKeys> {
 
 impl<E, K: KeyQueue> Default for EventQueue<E, K> {
     fn default() -> Self {
-        EventQueue {
-            keys: K::default(),
-            payloads: Vec::new(),
-            free: Vec::new(),
-            next_seq: 0,
-        }
+        EventQueue { keys: K::default(), payloads: Vec::new(), free: Vec::new(), next_seq: 0 }
     }
 }
 
@@ -87,10 +82,7 @@ impl<E, K: KeyQueue> EventQueue<E, K> {
     pub fn push(&mut self, time: SimTime, payload: E) -> u64 {
         let slot = match self.free.pop() {
             Some(slot) => {
-                debug_assert!(
-                    self.payloads[slot as usize].is_none(),
-                    "a free slot holds no payload"
-                );
+                debug_assert!(self.payloads[slot as usize].is_none(), "a free slot holds no payload");
                 self.payloads[slot as usize] = Some(payload);
                 slot
             }
@@ -102,11 +94,7 @@ impl<E, K: KeyQueue> EventQueue<E, K> {
         };
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.keys.push(Key {
-            time: time.0,
-            seq,
-            slot,
-        });
+        self.keys.push(Key { time: time.0, seq, slot });
         seq
     }
 
@@ -114,9 +102,8 @@ impl<E, K: KeyQueue> EventQueue<E, K> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
         let key = self.keys.pop()?;
-        let payload = self.payloads[key.slot as usize]
-            .take()
-            .expect("every queued key points at a live payload");
+        let payload =
+            self.payloads[key.slot as usize].take().expect("every queued key points at a live payload");
         self.free.push(key.slot);
         Some((SimTime(key.time), key.seq, payload))
     }

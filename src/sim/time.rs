@@ -37,11 +37,7 @@ impl SimTime {
 
     /// The span from `earlier` to `self`; panics if `earlier` is later.
     pub fn since(self, earlier: SimTime) -> SimDuration {
-        SimDuration(
-            self.0
-                .checked_sub(earlier.0)
-                .expect("time never goes back: 'earlier' precedes 'self'"),
-        )
+        SimDuration(self.0.checked_sub(earlier.0).expect("time never goes back: 'earlier' precedes 'self'"))
     }
 
     /// The span from `earlier` to `self`, or zero if `earlier` is later.
@@ -81,11 +77,7 @@ impl SimDuration {
 impl std::ops::Add<SimDuration> for SimTime {
     type Output = SimTime;
     fn add(self, d: SimDuration) -> SimTime {
-        SimTime(
-            self.0
-                .checked_add(d.0)
-                .expect("simulated time fits in u64 nanoseconds"),
-        )
+        SimTime(self.0.checked_add(d.0).expect("simulated time fits in u64 nanoseconds"))
     }
 }
 
@@ -149,11 +141,9 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if s.starts_with('-') {
         return Err(format!("'{text}' is negative; durations are zero or more"));
     }
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| {
-            format!("'{text}' has no unit; write e.g. '150ms' or '2s' (units: ns, us, ms, s, m, h)")
-        })?;
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(|| {
+        format!("'{text}' has no unit; write e.g. '150ms' or '2s' (units: ns, us, ms, s, m, h)")
+    })?;
     let (number, unit) = s.split_at(split);
     let scale = match unit.trim() {
         "ns" => 1u64,
@@ -162,11 +152,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         "s" => NS_PER_S,
         "m" | "min" => 60 * NS_PER_S,
         "h" => 3600 * NS_PER_S,
-        other => {
-            return Err(format!(
-                "'{text}' has an unknown unit '{other}'; use ns, us, ms, s, m or h"
-            ))
-        }
+        other => return Err(format!("'{text}' has an unknown unit '{other}'; use ns, us, ms, s, m or h")),
     };
     if number.is_empty() {
         return Err(format!("'{text}' has no number; write e.g. '150ms'"));
@@ -181,13 +167,10 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let whole: u64 = if int_part.is_empty() {
         0
     } else {
-        int_part
-            .parse()
-            .map_err(|_| format!("'{text}' is too large or not a number"))?
+        int_part.parse().map_err(|_| format!("'{text}' is too large or not a number"))?
     };
-    let mut ns = whole
-        .checked_mul(scale)
-        .ok_or_else(|| format!("'{text}' is too long; at most about 584 years"))?;
+    let mut ns =
+        whole.checked_mul(scale).ok_or_else(|| format!("'{text}' is too long; at most about 584 years"))?;
     let mut place = scale;
     for c in frac_part.chars() {
         place /= 10;

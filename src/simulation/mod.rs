@@ -8,13 +8,15 @@
 mod nemesis;
 pub mod resolve;
 
+use crate::check::expect::{evaluate, Facts, Verdict};
+use crate::metrics::{self, Metrics, MetricsConfig};
 use crate::process::Process;
 use crate::protocols::kv::{self, KvClient, KvNode, KvServer, KvServerConfig};
 use crate::scenario::raw::*;
 use crate::scenario::Scenario;
 use crate::sim::engine::first_divergence;
 use crate::sim::history::{ClientId, FaultRecord, History, OpKind, Outcome};
-use crate::sim::{Engine, EventRecord, Limits, RngStream, SimDuration, SimError, SimTime, StopReason};
+use crate::sim::{Engine, EventRecord, Limits, RngStream, SimError, SimTime, StopReason};
 use crate::workload::Driver;
 use crate::world::network::{NetStats, NodeInfo};
 use crate::world::{Event, Spawner, World};
@@ -54,15 +56,6 @@ pub struct OpsSummary {
     pub attempts: u64,
 }
 
-/// Operations completed in one window of time, by outcome.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Window {
-    pub start_s: u64,
-    pub ok: u64,
-    pub failed: u64,
-    pub timed_out: u64,
-}
-
 /// One node's figures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NodeSummary {
@@ -92,12 +85,18 @@ pub struct Durability {
     pub wrong_reads: u64,
     /// Corruptions the system detected itself (checksum mismatches).
     pub detected_corruptions: u64,
+    /// When each lost write was acknowledged (for RPO).
+    #[serde(skip)]
+    pub lost_acks: Vec<SimTime>,
 }
 
 /// What one run produced: plain data, byte-stable when serialised.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunResult {
+    /// The version of this report's schema.
+    pub report_version: u32,
     pub scenario: String,
+    pub description: String,
     pub seed: u64,
     pub duration_s: f64,
     pub events: u64,
@@ -105,7 +104,9 @@ pub struct RunResult {
     pub digest: String,
     pub stop: StopReason,
     pub ops: OpsSummary,
-    pub windows: Vec<Window>,
+    /// The scenario's expectations, evaluated.
+    pub expectations: Vec<Verdict>,
+    pub metrics: Metrics,
     pub durability: Durability,
     pub messages: NetStats,
     pub nodes: Vec<NodeSummary>,
@@ -116,6 +117,16 @@ pub struct RunResult {
     pub history: History,
     #[serde(skip)]
     pub trace: Option<Vec<EventRecord>>,
+}
+
+/// The schema version of [`RunResult`] as serialised.
+pub const REPORT_VERSION: u32 = 1;
+
+impl RunResult {
+    /// Whether every expectation holds.
+    pub fn passed(&self) -> bool {
+        self.expectations.iter().all(|v| v.holds)
+    }
 }
 
 /// Runs `scenario` once; a panic in a model becomes [`RunError::Panic`].
@@ -155,22 +166,13 @@ pub enum DeterminismCheck {
 
 /// Runs twice with traces and compares them event by event.
 pub fn check_determinism(scenario: &Scenario, seed: Option<u64>) -> Result<DeterminismCheck, RunError> {
-    let opts = RunOptions {
-        seed,
-        record_trace: true,
-    };
+    let opts = RunOptions { seed, record_trace: true };
     let a = run(scenario, opts)?;
     let b = run(scenario, opts)?;
     let (ta, tb) = (a.trace.unwrap_or_default(), b.trace.unwrap_or_default());
     Ok(match first_divergence(&ta, &tb) {
-        None if a.digest == b.digest => DeterminismCheck::Same {
-            digest: a.digest,
-            events: a.events,
-        },
-        None => DeterminismCheck::Diverged {
-            first: ta.last().copied(),
-            second: tb.last().copied(),
-        },
+        None if a.digest == b.digest => DeterminismCheck::Same { digest: a.digest, events: a.events },
+        None => DeterminismCheck::Diverged { first: ta.last().copied(), second: tb.last().copied() },
         Some((first, second)) => DeterminismCheck::Diverged { first, second },
     })
 }
@@ -179,13 +181,7 @@ fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResu
     let raw = &scenario.raw;
     let mut swarm = resolve::Swarm::new(seed);
     match &raw.system {
-        RawSystem::KeyValue {
-            server,
-            fsync_before_ack,
-            sync_interval,
-            checksums,
-            reads_from_disk,
-        } => {
+        RawSystem::KeyValue { server, fsync_before_ack, sync_interval, checksums, reads_from_disk } => {
             let infos = resolve::node_infos(raw);
             let server = resolve::id_of(&infos, server);
             let config = KvServerConfig {
@@ -211,12 +207,8 @@ fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResu
             let truth = kv::authoritative_writes(&config, &server_node.disk, server_node.is_up());
             let mut durability = durability(&world.history, |k, v| truth.contains(&(k, v)));
             durability.wrong_reads = crate::check::wrong_reads(&world.history);
-            durability.detected_corruptions = world
-                .history
-                .observations
-                .iter()
-                .filter(|o| o.name == "checksum_mismatch")
-                .count() as u64;
+            durability.detected_corruptions =
+                world.history.observations.iter().filter(|o| o.name == "checksum_mismatch").count() as u64;
             Ok(summarise(scenario, seed, world, stats, durability, swarm.drawn))
         }
     }
@@ -243,11 +235,8 @@ fn run_world<P: Process>(
     let faults_rng = RngStream::new(seed, "faults");
     let mut world = World::new(nodes, net, spawner, plan, faults_rng, raw.limits.max_in_flight)
         .with_fault_pool(resolve::fault_pool(raw, infos));
-    let limits = Limits {
-        max_events: raw.limits.max_events,
-        max_time: SimTime::MAX,
-        max_queue: raw.limits.max_queue,
-    };
+    let limits =
+        Limits { max_events: raw.limits.max_events, max_time: SimTime::MAX, max_queue: raw.limits.max_queue };
     let mut engine: Engine<Event<P::Msg>> = Engine::new(limits);
     if opts.record_trace {
         engine.record_trace();
@@ -261,41 +250,18 @@ fn run_world<P: Process>(
 
 fn durability(history: &History, present: impl Fn(u64, u64) -> bool) -> Durability {
     let mut d = Durability::default();
-    for op in history
-        .ops
-        .iter()
-        .filter(|o| o.kind == OpKind::Write && o.outcome == Outcome::Ok)
-    {
+    for op in history.ops.iter().filter(|o| o.kind == OpKind::Write && o.outcome == Outcome::Ok) {
         d.acknowledged_writes += 1;
         let value = op.value.expect("an acknowledged write has its value");
         if !present(op.key, value) {
             d.lost_acknowledged_writes += 1;
+            d.lost_acks.push(op.complete);
             if d.lost_examples.len() < 5 {
                 d.lost_examples.push((op.key, value));
             }
         }
     }
     d
-}
-
-fn windows(history: &History, duration: SimDuration) -> Vec<Window> {
-    let n = duration.0.div_ceil(1_000_000_000).max(1) as usize;
-    let mut w: Vec<Window> = (0..n)
-        .map(|i| Window {
-            start_s: i as u64,
-            ..Window::default()
-        })
-        .collect();
-    for op in &history.ops {
-        let i = ((op.complete.0 / 1_000_000_000) as usize).min(n - 1);
-        match op.outcome {
-            Outcome::Ok => w[i].ok += 1,
-            Outcome::Failed => w[i].failed += 1,
-            Outcome::TimedOut => w[i].timed_out += 1,
-            Outcome::Incomplete => {}
-        }
-    }
-    w
 }
 
 fn summarise<P: Process>(
@@ -345,14 +311,39 @@ fn summarise<P: Process>(
             }
         })
         .collect();
+    let metrics_config = MetricsConfig {
+        window: raw.metrics.window.0,
+        slo: raw.metrics.slo.0,
+        recovery_windows: raw.metrics.recovery_windows as usize,
+    };
+    let metrics = metrics::compute(
+        &metrics::Inputs {
+            history: &history,
+            faults: &history.faults,
+            duration: raw.duration.0,
+            lost_acks: &durability.lost_acks,
+            messages_sent: world.net.stats.sent + world.net.stats.duplicated,
+        },
+        &metrics_config,
+    );
+    let facts = Facts {
+        history: &history,
+        metrics: &metrics,
+        lost_writes: durability.lost_acknowledged_writes,
+        wrong_reads: durability.wrong_reads,
+    };
+    let expectations = evaluate(&raw.expect, &facts);
     RunResult {
+        report_version: REPORT_VERSION,
         scenario: raw.name.clone(),
+        description: raw.description.clone(),
         seed,
         duration_s: raw.duration.0.as_secs_f64(),
         events: stats.events,
         digest: format!("{:016x}", stats.digest),
         stop: stats.stop,
-        windows: windows(&history, raw.duration.0),
+        expectations,
+        metrics,
         ops,
         durability,
         messages: world.net.stats.clone(),
@@ -378,11 +369,7 @@ mod tests {
         let err = guarded::<()>(42, || panic!("model bug")).unwrap_err();
         assert!(matches!(&err, RunError::Panic { seed: 42, message } if message == "model bug"));
         assert!(err.to_string().contains("seed 42"));
-        let limit = SimError::Limit {
-            limit: "max_events",
-            value: 2,
-            max: 1,
-        };
+        let limit = SimError::Limit { limit: "max_events", value: 2, max: 1 };
         let err = guarded::<()>(7, || Err(limit.clone())).unwrap_err();
         assert!(matches!(err, RunError::Sim { seed: 7, .. }));
         assert!(err.to_string().contains("max_events"));

@@ -46,24 +46,16 @@ pub fn plan(raw: &RawScenario, infos: &[NodeInfo], seed: u64, swarm: &mut Swarm)
             let mut rng = RngStream::new(seed, &format!("nemesis/crash/{name}"));
             let mut t = SimTime::ZERO + lifetime(c.distribution, mtbf, &mut rng);
             while t < end {
-                let down = Dist::Exponential { mean: mttr.0 as f64 }
-                    .sample(&mut rng)
-                    .max(SimDuration(1));
+                let down = Dist::Exponential { mean: mttr.0 as f64 }.sample(&mut rng).max(SimDuration(1));
                 let kind = FaultKind::Crash(Target::Node(id_of(infos, name)));
-                plan.push(FaultAction {
-                    at: t,
-                    duration: Some(down),
-                    kind,
-                });
+                plan.push(FaultAction { at: t, duration: Some(down), kind });
                 t = t + down + lifetime(c.distribution, mtbf, &mut rng);
             }
         }
     }
     if let Some(p) = &n.partitions {
         let every = swarm.dur("nemesis.partitions.every", &p.every);
-        let length = swarm
-            .dur("nemesis.partitions.duration", &p.duration)
-            .max(SimDuration(1));
+        let length = swarm.dur("nemesis.partitions.duration", &p.duration).max(SimDuration(1));
         let mut rng = RngStream::new(seed, "nemesis/partition");
         let mut t = SimTime::ZERO + Dist::Exponential { mean: every.0 as f64 }.sample(&mut rng);
         while t < end {
@@ -85,14 +77,9 @@ pub fn plan(raw: &RawScenario, infos: &[NodeInfo], seed: u64, swarm: &mut Swarm)
             plan.push(FaultAction {
                 at: t,
                 duration: None,
-                kind: FaultKind::ClockStep {
-                    target: Target::RandomNode,
-                    by_ns,
-                },
+                kind: FaultKind::ClockStep { target: Target::RandomNode, by_ns },
             });
-            t += Dist::Exponential { mean: every.0 as f64 }
-                .sample(&mut rng)
-                .max(SimDuration(1));
+            t += Dist::Exponential { mean: every.0 as f64 }.sample(&mut rng).max(SimDuration(1));
         }
     }
     plan

@@ -24,10 +24,7 @@ pub struct Swarm {
 
 impl Swarm {
     pub fn new(seed: u64) -> Self {
-        Swarm {
-            seed,
-            drawn: BTreeMap::new(),
-        }
+        Swarm { seed, drawn: BTreeMap::new() }
     }
 
     fn stream(&self, path: &str) -> RngStream {
@@ -80,22 +77,13 @@ impl Swarm {
 pub fn dist(d: &RawDist) -> Dist {
     match d {
         RawDist::Constant(x) => Dist::constant(x.0),
-        RawDist::Uniform { lo, hi } => Dist::Uniform {
-            lo: lo.0 .0,
-            hi: hi.0 .0,
-        },
-        RawDist::Normal { mean, std_dev } => Dist::Normal {
-            mean: mean.0 .0 as f64,
-            std_dev: std_dev.0 .0 as f64,
-        },
+        RawDist::Uniform { lo, hi } => Dist::Uniform { lo: lo.0 .0, hi: hi.0 .0 },
+        RawDist::Normal { mean, std_dev } => {
+            Dist::Normal { mean: mean.0 .0 as f64, std_dev: std_dev.0 .0 as f64 }
+        }
         RawDist::LogNormal { median, p99 } => Dist::lognormal_from_median_p99(median.0, p99.0),
-        RawDist::Exponential { mean } => Dist::Exponential {
-            mean: mean.0 .0 as f64,
-        },
-        RawDist::Pareto { scale, shape } => Dist::Pareto {
-            scale: scale.0 .0 as f64,
-            shape: shape.0,
-        },
+        RawDist::Exponential { mean } => Dist::Exponential { mean: mean.0 .0 as f64 },
+        RawDist::Pareto { scale, shape } => Dist::Pareto { scale: scale.0 .0 as f64, shape: shape.0 },
     }
 }
 
@@ -127,11 +115,7 @@ pub fn node_infos(raw: &RawScenario) -> Vec<NodeInfo> {
         .topology
         .nodes
         .iter()
-        .map(|n| NodeInfo {
-            name: n.name.clone(),
-            zone: n.zone.clone(),
-            region: n.region.clone(),
-        })
+        .map(|n| NodeInfo { name: n.name.clone(), zone: n.zone.clone(), region: n.region.clone() })
         .collect();
     for i in 0..raw.workload.clients {
         infos.push(NodeInfo {
@@ -145,12 +129,7 @@ pub fn node_infos(raw: &RawScenario) -> Vec<NodeInfo> {
 
 /// The id of a validated node name.
 pub fn id_of(infos: &[NodeInfo], name: &str) -> NodeId {
-    NodeId(
-        infos
-            .iter()
-            .position(|i| i.name == name)
-            .expect("validated node name") as u32,
-    )
+    NodeId(infos.iter().position(|i| i.name == name).expect("validated node name") as u32)
 }
 
 pub fn network(raw: &RawScenario, infos: &[NodeInfo], seed: u64) -> Network {
@@ -177,9 +156,9 @@ pub fn network(raw: &RawScenario, infos: &[NodeInfo], seed: u64) -> Network {
 
 pub fn workload(w: &RawWorkload) -> WorkloadSpec {
     let arrival = match &w.arrival {
-        RawArrival::Poisson { rate_per_s } => Arrival::Open {
-            rate_per_s: rate_per_s.0 / f64::from(w.clients),
-        },
+        RawArrival::Poisson { rate_per_s } => {
+            Arrival::Open { rate_per_s: rate_per_s.0 / f64::from(w.clients) }
+        }
         RawArrival::Closed { think } => Arrival::Closed { think: dist(think) },
     };
     let keys = match w.keys {
@@ -188,16 +167,10 @@ pub fn workload(w: &RawWorkload) -> WorkloadSpec {
     };
     let retry = match &w.retry {
         RawRetry::None => Retry::None,
-        RawRetry::Fixed { delay, max_attempts } => Retry::Fixed {
-            delay: delay.0,
-            max_attempts: *max_attempts,
-        },
-        RawRetry::Exponential {
-            base,
-            cap,
-            max_attempts,
-            jitter,
-        } => Retry::Exponential {
+        RawRetry::Fixed { delay, max_attempts } => {
+            Retry::Fixed { delay: delay.0, max_attempts: *max_attempts }
+        }
+        RawRetry::Exponential { base, cap, max_attempts, jitter } => Retry::Exponential {
             base: base.0,
             cap: cap.0,
             max_attempts: *max_attempts,
@@ -208,13 +181,7 @@ pub fn workload(w: &RawWorkload) -> WorkloadSpec {
             },
         },
     };
-    WorkloadSpec {
-        arrival,
-        keys,
-        write_ratio: w.write_ratio.0,
-        timeout: w.timeout.0,
-        retry,
-    }
+    WorkloadSpec { arrival, keys, write_ratio: w.write_ratio.0, timeout: w.timeout.0, retry }
 }
 
 fn target(infos: &[NodeInfo], t: &RawTarget) -> Target {
@@ -234,9 +201,7 @@ fn target(infos: &[NodeInfo], t: &RawTarget) -> Target {
 }
 
 fn groups(infos: &[NodeInfo], g: &[Vec<String>]) -> Vec<Vec<NodeId>> {
-    g.iter()
-        .map(|g| g.iter().map(|n| id_of(infos, n)).collect())
-        .collect()
+    g.iter().map(|g| g.iter().map(|n| id_of(infos, n)).collect()).collect()
 }
 
 fn action(infos: &[NodeInfo], swarm: &mut Swarm, path: &str, a: &RawAction) -> FaultKind {
@@ -248,19 +213,16 @@ fn action(infos: &[NodeInfo], swarm: &mut Swarm, path: &str, a: &RawAction) -> F
     match a {
         RawAction::Crash(t) => FaultKind::Crash(target(infos, t)),
         RawAction::Restart(t) => FaultKind::Restart(target(infos, t)),
-        RawAction::Partition { groups: g, one_way } => FaultKind::Partition {
-            groups: groups(infos, g),
-            one_way: *one_way,
-        },
+        RawAction::Partition { groups: g, one_way } => {
+            FaultKind::Partition { groups: groups(infos, g), one_way: *one_way }
+        }
         RawAction::Heal => FaultKind::Heal,
-        RawAction::ClockStep { target: t, by } => FaultKind::ClockStep {
-            target: target(infos, t),
-            by_ns: by.0,
-        },
-        RawAction::ClockDrift { target: t, ppm } => FaultKind::ClockDrift {
-            target: target(infos, t),
-            ppb: ppm_to_ppb(*ppm),
-        },
+        RawAction::ClockStep { target: t, by } => {
+            FaultKind::ClockStep { target: target(infos, t), by_ns: by.0 }
+        }
+        RawAction::ClockDrift { target: t, ppm } => {
+            FaultKind::ClockDrift { target: target(infos, t), ppb: ppm_to_ppb(*ppm) }
+        }
         RawAction::DiskFault { target: t, kind } => FaultKind::Disk {
             target: target(infos, t),
             fault: match kind {
@@ -268,29 +230,17 @@ fn action(infos: &[NodeInfo], swarm: &mut Swarm, path: &str, a: &RawAction) -> F
                 RawDiskFault::Full => DiskFault::Full,
             },
         },
-        RawAction::Slow {
-            target: t,
-            factor,
-            latency,
-        } => FaultKind::Slow {
+        RawAction::Slow { target: t, factor, latency } => FaultKind::Slow {
             target: target(infos, t),
             factor: *factor,
             latency: latency.map_or(SimDuration::ZERO, |d| d.0),
         },
         RawAction::Pause { target: t } => FaultKind::Pause(target(infos, t)),
-        RawAction::Corrupt {
-            probability,
-            groups: g,
-        } => FaultKind::Corrupt {
+        RawAction::Corrupt { probability, groups: g } => FaultKind::Corrupt {
             probability: swarm.prob(&format!("{path}.probability"), probability),
             pairs: g.as_deref().map(pairs),
         },
-        RawAction::Flaky {
-            groups: g,
-            p_enter,
-            p_exit,
-            loss,
-        } => FaultKind::Flaky {
+        RawAction::Flaky { groups: g, p_enter, p_exit, loss } => FaultKind::Flaky {
             pairs: pairs(g),
             p_enter: swarm.prob(&format!("{path}.p_enter"), p_enter),
             p_exit: swarm.prob(&format!("{path}.p_exit"), p_exit),
@@ -351,10 +301,7 @@ fn clock(c: Option<&RawClock>, path: &str, swarm: &mut Swarm) -> (Clock, Option<
     };
     let drift = swarm.f64(&format!("{path}.drift_ppm"), &c.drift_ppm);
     let offset = swarm.signed(&format!("{path}.offset"), &c.offset);
-    let sync = c.sync.as_ref().map(|s| ClockSync {
-        interval: s.interval.0,
-        max_error: s.max_error.0,
-    });
+    let sync = c.sync.as_ref().map(|s| ClockSync { interval: s.interval.0, max_error: s.max_error.0 });
     (Clock::new(offset, ppm_to_ppb(drift)), sync)
 }
 

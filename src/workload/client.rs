@@ -54,12 +54,7 @@ pub struct Driver {
 
 impl Driver {
     pub fn new(client: ClientId, spec: Arc<WorkloadSpec>) -> Self {
-        Driver {
-            client,
-            spec,
-            next_id: 0,
-            pending: BTreeMap::new(),
-        }
+        Driver { client, spec, next_id: 0, pending: BTreeMap::new() }
     }
 
     pub fn client(&self) -> ClientId {
@@ -108,12 +103,7 @@ impl Driver {
             (OpKind::Read, None)
         };
         let request = Request { id, kind, key, value };
-        let pending = Pending {
-            request,
-            invoke: cx.true_now(),
-            attempts: 0,
-            timer: None,
-        };
+        let pending = Pending { request, invoke: cx.true_now(), attempts: 0, timer: None };
         self.pending.insert(id, pending);
         self.attempt(cx, id, wrap).expect("a new operation is pending")
     }
@@ -149,11 +139,7 @@ impl Driver {
         }
         match result {
             Ok(value) => {
-                let value = if p.request.kind == OpKind::Write {
-                    p.request.value
-                } else {
-                    value
-                };
+                let value = if p.request.kind == OpKind::Write { p.request.value } else { value };
                 self.complete(cx, req, Outcome::Ok, value, wrap);
             }
             Err(()) => self.retry_or(cx, req, Outcome::Failed, wrap),
@@ -202,15 +188,8 @@ impl Driver {
         value: Option<u64>,
         wrap: fn(ClientTimer) -> P::Timer,
     ) {
-        let p = self
-            .pending
-            .remove(&req)
-            .expect("a completed operation was pending");
-        let value = if p.request.kind == OpKind::Write {
-            p.request.value
-        } else {
-            value
-        };
+        let p = self.pending.remove(&req).expect("a completed operation was pending");
+        let value = if p.request.kind == OpKind::Write { p.request.value } else { value };
         cx.record_op(OpRecord {
             client: self.client,
             kind: p.request.kind,

@@ -26,11 +26,7 @@ impl KeyDist {
         for c in &mut cdf {
             *c /= total;
         }
-        KeyDist::Zipf {
-            n,
-            s,
-            cdf: Arc::new(cdf),
-        }
+        KeyDist::Zipf { n, s, cdf: Arc::new(cdf) }
     }
 
     pub fn sample(&self, rng: &mut RngStream) -> u64 {
@@ -66,10 +62,7 @@ mod tests {
         let h: f64 = (1..=100).map(|k| 1.0 / k as f64).sum();
         for (k, &c) in counts.iter().enumerate().take(5) {
             let expected = draws as f64 / ((k + 1) as f64 * h);
-            assert!(
-                (c as f64 - expected).abs() < 0.03 * expected,
-                "key {k}: {c} vs {expected}"
-            );
+            assert!((c as f64 - expected).abs() < 0.03 * expected, "key {k}: {c} vs {expected}");
         }
         // Rank 1 is drawn twice as often as rank 2 when s = 1.
         let ratio = counts[0] as f64 / counts[1] as f64;

@@ -27,16 +27,8 @@ pub enum Arrival {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Retry {
     None,
-    Fixed {
-        delay: SimDuration,
-        max_attempts: u32,
-    },
-    Exponential {
-        base: SimDuration,
-        cap: SimDuration,
-        max_attempts: u32,
-        jitter: Jitter,
-    },
+    Fixed { delay: SimDuration, max_attempts: u32 },
+    Exponential { base: SimDuration, cap: SimDuration, max_attempts: u32, jitter: Jitter },
 }
 
 /// Jitter on exponential backoff (as in the AWS architecture blog's "Exponential Backoff
@@ -61,9 +53,7 @@ impl Retry {
         match *self {
             Retry::None => SimDuration::ZERO,
             Retry::Fixed { delay, .. } => delay,
-            Retry::Exponential {
-                base, cap, jitter, ..
-            } => {
+            Retry::Exponential { base, cap, jitter, .. } => {
                 let shift = attempts.saturating_sub(1).min(62);
                 let b = base.0.saturating_mul(1u64 << shift).min(cap.0);
                 SimDuration(match jitter {

@@ -38,11 +38,7 @@ impl Clock {
     /// billion fast (negative: slow).
     pub fn new(offset_ns: i64, drift_ppb: i64) -> Clock {
         assert!(drift_ppb > -1_000_000_000, "a clock never runs backwards");
-        Clock {
-            base_true: 0,
-            base_local: i128::from(offset_ns),
-            drift_ppb,
-        }
+        Clock { base_true: 0, base_local: i128::from(offset_ns), drift_ppb }
     }
 
     pub fn drift_ppb(&self) -> i64 {
@@ -79,10 +75,7 @@ impl Clock {
         }
         let t = (i128::from(self.base_true) + x).max(i128::from(start.0));
         let t = SimTime(u64::try_from(t).expect("timer fires within u64 nanoseconds"));
-        debug_assert!(
-            self.local_raw(t) >= target,
-            "the timer fires once the local clock has advanced"
-        );
+        debug_assert!(self.local_raw(t) >= target, "the timer fires once the local clock has advanced");
         t
     }
 

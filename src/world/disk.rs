@@ -255,10 +255,7 @@ impl Disk {
         for op in std::mem::take(&mut file.pending) {
             apply(&mut file.durable, &op);
         }
-        debug_assert_eq!(
-            file.durable, file.view,
-            "after fsync the durable content is the view"
-        );
+        debug_assert_eq!(file.durable, file.view, "after fsync the durable content is the view");
         Ok(())
     }
 
@@ -436,10 +433,7 @@ mod tests {
         let mut torn = 0;
         for seed in 0..200 {
             let mut d = Disk::with_config(
-                DiskConfig {
-                    torn_write: 1.0,
-                    ..DiskConfig::default()
-                },
+                DiskConfig { torn_write: 1.0, ..DiskConfig::default() },
                 RngStream::new(seed, "disk/t"),
             );
             d.append("log", b"synced").unwrap();
@@ -462,17 +456,11 @@ mod tests {
 
     #[test]
     fn corruption_flips_exactly_one_bit_and_persists() {
-        let mut d = disk(DiskConfig {
-            write_corruption: 1.0,
-            ..DiskConfig::default()
-        });
+        let mut d = disk(DiskConfig { write_corruption: 1.0, ..DiskConfig::default() });
         d.append("f", &[0u8; 64]).unwrap();
         let ones: u32 = d.read("f").unwrap().iter().map(|b| b.count_ones()).sum();
         assert_eq!(ones, 1);
-        let mut d = disk(DiskConfig {
-            read_corruption: 1.0,
-            ..DiskConfig::default()
-        });
+        let mut d = disk(DiskConfig { read_corruption: 1.0, ..DiskConfig::default() });
         d.append("f", &[0u8; 64]).unwrap();
         d.fsync("f").unwrap();
         let first = d.read("f").unwrap();
@@ -487,10 +475,7 @@ mod tests {
 
     #[test]
     fn a_misdirected_write_overwrites_old_data_and_leaves_zeros() {
-        let mut d = disk(DiskConfig {
-            misdirected_write: 1.0,
-            ..DiskConfig::default()
-        });
+        let mut d = disk(DiskConfig { misdirected_write: 1.0, ..DiskConfig::default() });
         d.append("f", b"aaaaaaaa").unwrap(); // the first append has nowhere earlier to land
         d.append("f", b"bb").unwrap();
         let content = d.read("f").unwrap();
@@ -525,10 +510,7 @@ mod tests {
             ..DiskConfig::default()
         });
         let mut elapsed = SimDuration::ZERO;
-        let mut io = DiskIo {
-            disk: &mut d,
-            elapsed: &mut elapsed,
-        };
+        let mut io = DiskIo { disk: &mut d, elapsed: &mut elapsed };
         io.append("f", b"x").unwrap();
         io.fsync("f").unwrap();
         io.read("f").unwrap();

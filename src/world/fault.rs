@@ -104,14 +104,8 @@ impl FaultKind {
             FaultKind::Heal => "heal",
             FaultKind::ClockStep { .. } => "clock_step",
             FaultKind::ClockDrift { .. } => "clock_drift",
-            FaultKind::Disk {
-                fault: DiskFault::IoError,
-                ..
-            } => "disk_io_error",
-            FaultKind::Disk {
-                fault: DiskFault::Full,
-                ..
-            } => "disk_full",
+            FaultKind::Disk { fault: DiskFault::IoError, .. } => "disk_io_error",
+            FaultKind::Disk { fault: DiskFault::Full, .. } => "disk_full",
             FaultKind::Slow { .. } => "slow",
             FaultKind::Pause(_) => "pause",
             FaultKind::Corrupt { .. } => "corrupt",
@@ -122,10 +116,7 @@ impl FaultKind {
 
     /// Whether the action's effect lasts until undone (so its record has an end).
     pub fn lasts(&self) -> bool {
-        !matches!(
-            self,
-            FaultKind::Restart(_) | FaultKind::Heal | FaultKind::ClockStep { .. }
-        )
+        !matches!(self, FaultKind::Restart(_) | FaultKind::Heal | FaultKind::ClockStep { .. })
     }
 }
 
@@ -184,10 +175,7 @@ mod tests {
     #[test]
     fn one_way_partition_cuts_one_direction() {
         let g = vec![vec![NodeId(0)], vec![NodeId(1), NodeId(2)]];
-        assert_eq!(
-            partition_pairs(&g, true),
-            vec![(NodeId(0), NodeId(1)), (NodeId(0), NodeId(2))]
-        );
+        assert_eq!(partition_pairs(&g, true), vec![(NodeId(0), NodeId(1)), (NodeId(0), NodeId(2))]);
         let both = partition_pairs(&g, false);
         assert_eq!(both.len(), 4);
         assert!(both.contains(&(NodeId(2), NodeId(0))));

@@ -33,12 +33,8 @@ impl<P: Process> World<P> {
                 .collect(),
             Target::All => self.pool.clone(),
             Target::RandomNode => {
-                let live: Vec<NodeId> = self
-                    .pool
-                    .iter()
-                    .copied()
-                    .filter(|id| self.nodes[id.index()].is_up())
-                    .collect();
+                let live: Vec<NodeId> =
+                    self.pool.iter().copied().filter(|id| self.nodes[id.index()].is_up()).collect();
                 self.pick(live, 1)
             }
             Target::RandomMinority => self.pick(self.pool.clone(), (self.pool.len().saturating_sub(1)) / 2),
@@ -121,12 +117,7 @@ impl<P: Process> World<P> {
 
     /// Every ordered pair between `inside` and the rest of the world, both ways.
     fn isolation_pairs(&self, inside: &[NodeId]) -> Vec<(NodeId, NodeId)> {
-        let rest: Vec<NodeId> = self
-            .nodes
-            .iter()
-            .map(|n| n.id)
-            .filter(|id| !inside.contains(id))
-            .collect();
+        let rest: Vec<NodeId> = self.nodes.iter().map(|n| n.id).filter(|id| !inside.contains(id)).collect();
         partition_pairs(&[inside.to_vec(), rest], false)
     }
 
@@ -160,23 +151,14 @@ impl<P: Process> World<P> {
         let now = sched.now();
         Ok(match kind {
             FaultKind::Crash(target) => {
-                let ids: Vec<NodeId> = self
-                    .resolve(target)
-                    .into_iter()
-                    .filter(|&id| self.crash(now, id))
-                    .collect();
-                let undo = ids
-                    .iter()
-                    .map(|&id| (id, self.nodes[id.index()].incarnation))
-                    .collect();
+                let ids: Vec<NodeId> =
+                    self.resolve(target).into_iter().filter(|&id| self.crash(now, id)).collect();
+                let undo = ids.iter().map(|&id| (id, self.nodes[id.index()].incarnation)).collect();
                 (ids, Some(Undo::Restart(undo)))
             }
             FaultKind::Restart(target) => {
-                let ids: Vec<NodeId> = self
-                    .resolve(target)
-                    .into_iter()
-                    .filter(|&id| !self.nodes[id.index()].is_up())
-                    .collect();
+                let ids: Vec<NodeId> =
+                    self.resolve(target).into_iter().filter(|&id| !self.nodes[id.index()].is_up()).collect();
                 for &id in &ids {
                     self.restart(sched, id)?;
                 }
@@ -185,10 +167,7 @@ impl<P: Process> World<P> {
             FaultKind::Partition { groups, one_way } => {
                 let pairs = partition_pairs(groups, *one_way);
                 self.cut(&pairs);
-                (
-                    groups.iter().flatten().copied().collect(),
-                    Some(Undo::Unblock(pairs)),
-                )
+                (groups.iter().flatten().copied().collect(), Some(Undo::Unblock(pairs)))
             }
             FaultKind::Isolate(target) => {
                 let inside = self.resolve(target);
@@ -234,10 +213,7 @@ impl<P: Process> World<P> {
             }
             FaultKind::ClockDrift { target, ppb } => {
                 let ids = self.resolve(target);
-                let old = ids
-                    .iter()
-                    .map(|&id| (id, self.nodes[id.index()].clock.drift_ppb()))
-                    .collect();
+                let old = ids.iter().map(|&id| (id, self.nodes[id.index()].clock.drift_ppb())).collect();
                 for &id in &ids {
                     self.nodes[id.index()].clock.set_drift(now, *ppb);
                 }
@@ -250,11 +226,7 @@ impl<P: Process> World<P> {
                 }
                 (ids.clone(), Some(Undo::Disk(ids)))
             }
-            FaultKind::Slow {
-                target,
-                factor,
-                latency,
-            } => {
+            FaultKind::Slow { target, factor, latency } => {
                 let ids = self.resolve(target);
                 for &id in &ids {
                     let node = &mut self.nodes[id.index()];
@@ -264,52 +236,29 @@ impl<P: Process> World<P> {
                 (ids.clone(), Some(Undo::Slow(ids)))
             }
             FaultKind::Pause(target) => {
-                let ids: Vec<NodeId> = self
-                    .resolve(target)
-                    .into_iter()
-                    .filter(|&id| self.nodes[id.index()].is_up())
-                    .collect();
+                let ids: Vec<NodeId> =
+                    self.resolve(target).into_iter().filter(|&id| self.nodes[id.index()].is_up()).collect();
                 for &id in &ids {
                     let node = &mut self.nodes[id.index()];
                     node.paused = true;
                     node.stats.pauses += 1;
                 }
-                let undo = ids
-                    .iter()
-                    .map(|&id| (id, self.nodes[id.index()].incarnation))
-                    .collect();
+                let undo = ids.iter().map(|&id| (id, self.nodes[id.index()].incarnation)).collect();
                 (ids, Some(Undo::Resume(undo)))
             }
-            FaultKind::Corrupt {
-                probability,
-                pairs: p,
-            } => {
-                let rule = self.net.add_rule(Rule::Corrupt {
-                    probability: *probability,
-                    pairs: p.as_deref().map(pairs),
-                });
+            FaultKind::Corrupt { probability, pairs: p } => {
+                let rule = self
+                    .net
+                    .add_rule(Rule::Corrupt { probability: *probability, pairs: p.as_deref().map(pairs) });
                 (Vec::new(), Some(Undo::Rule(rule)))
             }
-            FaultKind::Flaky {
-                pairs: p,
-                p_enter,
-                p_exit,
-                loss,
-            } => {
-                let rule = Rule::Flaky {
-                    pairs: pairs(p),
-                    p_enter: *p_enter,
-                    p_exit: *p_exit,
-                    loss: *loss,
-                };
+            FaultKind::Flaky { pairs: p, p_enter, p_exit, loss } => {
+                let rule = Rule::Flaky { pairs: pairs(p), p_enter: *p_enter, p_exit: *p_exit, loss: *loss };
                 (Vec::new(), Some(Undo::Rule(self.net.add_rule(rule))))
             }
             FaultKind::Clog { pairs: p } => {
                 let until = until.expect("a clog has a duration (validated)");
-                let rule = self.net.add_rule(Rule::Clog {
-                    pairs: pairs(p),
-                    until,
-                });
+                let rule = self.net.add_rule(Rule::Clog { pairs: pairs(p), until });
                 (Vec::new(), Some(Undo::Rule(rule)))
             }
             FaultKind::Crash(_)
@@ -338,12 +287,10 @@ impl<P: Process> World<P> {
                 return Ok(()); // the restart closes the crash record
             }
             Undo::Unblock(pairs) => pairs.into_iter().for_each(|(a, b)| self.net.block(a, b, false)),
-            Undo::Drift(old) => old
-                .into_iter()
-                .for_each(|(id, ppb)| self.nodes[id.index()].clock.set_drift(now, ppb)),
-            Undo::Disk(ids) => ids
-                .into_iter()
-                .for_each(|id| self.nodes[id.index()].disk.set_fault(None)),
+            Undo::Drift(old) => {
+                old.into_iter().for_each(|(id, ppb)| self.nodes[id.index()].clock.set_drift(now, ppb))
+            }
+            Undo::Disk(ids) => ids.into_iter().for_each(|id| self.nodes[id.index()].disk.set_fault(None)),
             Undo::Slow(ids) => ids.into_iter().for_each(|id| {
                 let node = &mut self.nodes[id.index()];
                 node.slow_factor = 1.0;

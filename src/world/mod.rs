@@ -32,32 +32,12 @@ pub type Spawner<P> = Box<dyn Fn(NodeId, &Disk) -> P>;
 /// A kernel event of the world.
 #[derive(Debug)]
 pub enum Event<M> {
-    Deliver {
-        src: NodeId,
-        dst: NodeId,
-        src_inc: u32,
-        dst_inc: u32,
-        depart: SimTime,
-        msg: M,
-    },
-    Timer {
-        node: NodeId,
-        inc: u32,
-        id: TimerId,
-    },
-    WorkerDone {
-        node: NodeId,
-        inc: u32,
-    },
-    Fault {
-        action: u32,
-    },
-    Undo {
-        record: u32,
-    },
-    ClockSync {
-        node: NodeId,
-    },
+    Deliver { src: NodeId, dst: NodeId, src_inc: u32, dst_inc: u32, depart: SimTime, msg: M },
+    Timer { node: NodeId, inc: u32, id: TimerId },
+    WorkerDone { node: NodeId, inc: u32 },
+    Fault { action: u32 },
+    Undo { record: u32 },
+    ClockSync { node: NodeId },
 }
 
 impl<M> Event<M> {
@@ -131,12 +111,7 @@ impl<P: Process> World<P> {
         }
         for i in 0..self.nodes.len() {
             if let Some(sync) = self.nodes[i].sync {
-                sched.schedule_in(
-                    sync.interval,
-                    Event::ClockSync {
-                        node: NodeId(i as u32),
-                    },
-                );
+                sched.schedule_in(sync.interval, Event::ClockSync { node: NodeId(i as u32) });
             }
             self.boot(sched, NodeId(i as u32))?;
         }
@@ -151,16 +126,10 @@ impl<P: Process> World<P> {
         finish: impl Fn(&mut P, &mut Context<'_, P>),
     ) {
         for i in 0..self.nodes.len() {
-            self.callback(sched.now(), NodeId(i as u32), SimDuration::ZERO, |p, cx| {
-                finish(p, cx)
-            });
+            self.callback(sched.now(), NodeId(i as u32), SimDuration::ZERO, |p, cx| finish(p, cx));
             self.outbox.clear();
         }
-        assert!(
-            self.net.stats.balanced(),
-            "every message is accounted for: {:?}",
-            self.net.stats
-        );
+        assert!(self.net.stats.balanced(), "every message is accounted for: {:?}", self.net.stats);
     }
 
     pub fn node_name(&self, id: NodeId) -> &str {
@@ -222,14 +191,7 @@ impl<P: Process> World<P> {
                     self.send(sched, src, dst, (src_inc, now + after + slow), msg)
                 }
                 Command::Timer { id, after } => {
-                    sched.schedule_at(
-                        now + after,
-                        Event::Timer {
-                            node: src,
-                            inc: src_inc,
-                            id,
-                        },
-                    );
+                    sched.schedule_at(now + after, Event::Timer { node: src, inc: src_inc, id });
                 }
             }
         }
@@ -262,32 +224,12 @@ impl<P: Process> World<P> {
             if dup.corrupt {
                 self.net.corrupt(&mut copy);
             }
-            sched.schedule_at(
-                dup.at,
-                Event::Deliver {
-                    src,
-                    dst,
-                    src_inc,
-                    dst_inc,
-                    depart,
-                    msg: copy,
-                },
-            );
+            sched.schedule_at(dup.at, Event::Deliver { src, dst, src_inc, dst_inc, depart, msg: copy });
         }
         if arrivals.first.corrupt {
             self.net.corrupt(&mut msg);
         }
-        sched.schedule_at(
-            arrivals.first.at,
-            Event::Deliver {
-                src,
-                dst,
-                src_inc,
-                dst_inc,
-                depart,
-                msg,
-            },
-        );
+        sched.schedule_at(arrivals.first.at, Event::Deliver { src, dst, src_inc, dst_inc, depart, msg });
     }
 
     fn on_deliver(
@@ -321,11 +263,7 @@ impl<P: Process> World<P> {
             None => self.serve(sched, dst, src, msg, false),
             Some(service) if node.busy < service.workers => self.serve(sched, dst, src, msg, true),
             Some(service) if node.queue.len() < service.queue => {
-                node.queue.push_back(Queued {
-                    src,
-                    msg,
-                    enqueued: sched.now(),
-                });
+                node.queue.push_back(Queued { src, msg, enqueued: sched.now() });
                 node.stats.max_queue_depth = node.stats.max_queue_depth.max(node.queue.len() as u64);
                 self.net.stats.queued += 1;
                 Ok(())
@@ -350,10 +288,7 @@ impl<P: Process> World<P> {
         let start = match (&node.service, worker) {
             (Some(service), true) => {
                 node.busy += 1;
-                assert!(
-                    node.busy <= service.workers,
-                    "never more busy workers than workers"
-                );
+                assert!(node.busy <= service.workers, "never more busy workers than workers");
                 let t = service.time.sample(&mut node.service_rng);
                 if node.slow_factor == 1.0 {
                     t
@@ -370,13 +305,7 @@ impl<P: Process> World<P> {
         if worker {
             let node = &mut self.nodes[dst.index()];
             node.stats.busy_ns += elapsed.0;
-            sched.schedule_in(
-                elapsed,
-                Event::WorkerDone {
-                    node: dst,
-                    inc: node.incarnation,
-                },
-            );
+            sched.schedule_in(elapsed, Event::WorkerDone { node: dst, inc: node.incarnation });
         }
         self.flush(sched, dst, Some(elapsed))
     }
@@ -418,9 +347,7 @@ impl<P: Process> World<P> {
             return Ok(()); // cancelled
         };
         node.stats.timers_fired += 1;
-        let elapsed = self.callback(sched.now(), id, SimDuration::ZERO, |p, cx| {
-            p.on_timer(cx, timer, kind)
-        });
+        let elapsed = self.callback(sched.now(), id, SimDuration::ZERO, |p, cx| p.on_timer(cx, timer, kind));
         self.flush(sched, id, elapsed)
     }
 
@@ -451,14 +378,9 @@ impl<P: Process> Handler for World<P> {
             }
         }
         match event {
-            Event::Deliver {
-                src,
-                dst,
-                src_inc,
-                dst_inc,
-                depart,
-                msg,
-            } => self.on_deliver(sched, src, dst, (src_inc, dst_inc, depart), msg),
+            Event::Deliver { src, dst, src_inc, dst_inc, depart, msg } => {
+                self.on_deliver(sched, src, dst, (src_inc, dst_inc, depart), msg)
+            }
             Event::Timer { node, inc, id } => self.on_timer(sched, node, inc, id),
             Event::WorkerDone { node, inc } => self.on_worker_done(sched, node, inc),
             Event::Fault { action } => self.on_fault(sched, action),

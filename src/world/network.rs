@@ -122,10 +122,7 @@ impl Topology {
     }
 
     pub fn find(&self, name: &str) -> Option<NodeId> {
-        self.graph
-            .node_indices()
-            .find(|&i| self.graph[i].name == name)
-            .map(|i| NodeId(i.index() as u32))
+        self.graph.node_indices().find(|&i| self.graph[i].name == name).map(|i| NodeId(i.index() as u32))
     }
 
     pub fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
@@ -164,8 +161,7 @@ impl NetworkBuilder {
     /// A link for one ordered pair (call twice for both directions).
     pub fn pair(&mut self, src: NodeId, dst: NodeId, link: Link) {
         let p = self.profile(link);
-        self.graph
-            .update_edge(NodeIndex::new(src.index()), NodeIndex::new(dst.index()), p);
+        self.graph.update_edge(NodeIndex::new(src.index()), NodeIndex::new(dst.index()), p);
     }
 
     /// A link for every pair from zone `a` to zone `b` and back.
@@ -193,11 +189,7 @@ impl NetworkBuilder {
                     .find_edge(s, d)
                     .map(|e| self.graph[e])
                     .or_else(|| self.zone_pairs.get(&(si.zone.clone(), di.zone.clone())).copied())
-                    .or_else(|| {
-                        self.region_pairs
-                            .get(&(si.region.clone(), di.region.clone()))
-                            .copied()
-                    })
+                    .or_else(|| self.region_pairs.get(&(si.region.clone(), di.region.clone())).copied())
                     .unwrap_or(0);
                 pair_profile[s.index() * n + d.index()] = p as u32;
             }
@@ -236,23 +228,12 @@ pub struct Arrivals {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rule {
     /// Corrupt messages on these ordered pairs (all pairs if `None`).
-    Corrupt {
-        probability: f64,
-        pairs: Option<BTreeSet<(NodeId, NodeId)>>,
-    },
+    Corrupt { probability: f64, pairs: Option<BTreeSet<(NodeId, NodeId)>> },
     /// Gilbert–Elliott: a pair in the good state turns bad with `p_enter` per message, a bad
     /// one turns good with `p_exit`; in the bad state a message is lost with `loss`.
-    Flaky {
-        pairs: BTreeSet<(NodeId, NodeId)>,
-        p_enter: f64,
-        p_exit: f64,
-        loss: f64,
-    },
+    Flaky { pairs: BTreeSet<(NodeId, NodeId)>, p_enter: f64, p_exit: f64, loss: f64 },
     /// Hold messages on these pairs until `until`, then release them together.
-    Clog {
-        pairs: BTreeSet<(NodeId, NodeId)>,
-        until: SimTime,
-    },
+    Clog { pairs: BTreeSet<(NodeId, NodeId)>, until: SimTime },
 }
 
 /// The simulated network.
@@ -336,13 +317,7 @@ impl Network {
         self.stats.sent += 1;
         if src == dst {
             self.stats.in_flight += 1;
-            return Ok(Arrivals {
-                first: Copy {
-                    at: depart,
-                    corrupt: false,
-                },
-                duplicate: None,
-            });
+            return Ok(Arrivals { first: Copy { at: depart, corrupt: false }, duplicate: None });
         }
         if self.is_blocked(src, dst) {
             self.stats.drop(DropReason::Partition);
@@ -357,10 +332,7 @@ impl Network {
         };
         match (first, duplicate) {
             (Ok(first), duplicate) => Ok(Arrivals { first, duplicate }),
-            (Err(_), Some(dup)) => Ok(Arrivals {
-                first: dup,
-                duplicate: None,
-            }),
+            (Err(_), Some(dup)) => Ok(Arrivals { first: dup, duplicate: None }),
             (Err(reason), None) => Err(reason),
         }
     }
@@ -395,10 +367,7 @@ impl Network {
             self.fifo_last[pair] = arrive;
         }
         self.stats.in_flight += 1;
-        Ok(Copy {
-            at: arrive,
-            corrupt: corrupted,
-        })
+        Ok(Copy { at: arrive, corrupt: corrupted })
     }
 
     /// Steps the Gilbert–Elliott state of every flaky rule on the pair; whether it loses
@@ -409,22 +378,15 @@ impl Network {
             .rules
             .values()
             .filter_map(|r| match r {
-                Rule::Flaky {
-                    pairs,
-                    p_enter,
-                    p_exit,
-                    loss,
-                } if pairs.contains(&(src, dst)) => Some((*p_enter, *p_exit, *loss)),
+                Rule::Flaky { pairs, p_enter, p_exit, loss } if pairs.contains(&(src, dst)) => {
+                    Some((*p_enter, *p_exit, *loss))
+                }
                 _ => None,
             })
             .collect();
         for (p_enter, p_exit, loss) in flaky {
             let bad = self.bad.contains(&(src, dst));
-            let now_bad = if bad {
-                !self.rng.chance(p_exit)
-            } else {
-                self.rng.chance(p_enter)
-            };
+            let now_bad = if bad { !self.rng.chance(p_exit) } else { self.rng.chance(p_enter) };
             if now_bad {
                 self.bad.insert((src, dst));
                 lost |= self.rng.chance(loss);

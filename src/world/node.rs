@@ -94,10 +94,7 @@ impl<P: Process> Node<P> {
             incarnation: 0,
             crash_times: Vec::new(),
             clock,
-            disk: Disk::with_config(
-                DiskConfig::default(),
-                RngStream::new(seed, &format!("disk/{name}")),
-            ),
+            disk: Disk::with_config(DiskConfig::default(), RngStream::new(seed, &format!("disk/{name}"))),
             rng: RngStream::new(seed, &format!("node/{name}")),
             service_rng: RngStream::new(seed, &format!("service/{name}")),
             timers: TimerSlab::default(),

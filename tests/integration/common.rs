@@ -49,12 +49,7 @@ pub struct Pinger {
 
 impl Pinger {
     pub fn new(peers: &[u32], interval: SimDuration, count: u64) -> Self {
-        Pinger {
-            peers: peers.iter().map(|&p| NodeId(p)).collect(),
-            interval,
-            count,
-            ..Pinger::default()
-        }
+        Pinger { peers: peers.iter().map(|&p| NodeId(p)).collect(), interval, count, ..Pinger::default() }
     }
 
     pub fn journaled(mut self, disk: &Disk) -> Self {
@@ -80,9 +75,7 @@ impl Process for Pinger {
         cx.observe("recv", seq as i64);
         cx.observe("src", i64::from(src.0));
         if self.journal {
-            cx.disk()
-                .append(LOG, &seq.to_le_bytes())
-                .expect("a healthy disk accepts writes");
+            cx.disk().append(LOG, &seq.to_le_bytes()).expect("a healthy disk accepts writes");
             self.records += 1;
             if self.records % 2 == 0 {
                 cx.disk().fsync(LOG).expect("a healthy disk syncs");
@@ -115,29 +108,17 @@ pub fn received(world: &World<Pinger>) -> Vec<Recv> {
     obs.iter()
         .zip(obs.iter().skip(1))
         .filter(|(r, s)| r.name == "recv" && s.name == "src")
-        .map(|(r, s)| Recv {
-            time: r.time,
-            src: s.value as u32,
-            dst: r.node,
-            seq: r.value as u64,
-        })
+        .map(|(r, s)| Recv { time: r.time, src: s.value as u32, dst: r.node, seq: r.value as u64 })
         .collect()
 }
 
 /// The deliveries from `src` to `dst`, in arrival order.
 pub fn between(world: &World<Pinger>, src: u32, dst: u32) -> Vec<Recv> {
-    received(world)
-        .into_iter()
-        .filter(|r| r.src == src && r.dst == dst)
-        .collect()
+    received(world).into_iter().filter(|r| r.src == src && r.dst == dst).collect()
 }
 
 pub fn info(name: &str, zone: &str, region: &str) -> NodeInfo {
-    NodeInfo {
-        name: name.to_string(),
-        zone: zone.to_string(),
-        region: region.to_string(),
-    }
+    NodeInfo { name: name.to_string(), zone: zone.to_string(), region: region.to_string() }
 }
 
 /// `n` nodes named n0, n1, … in one zone, every pair on `link`.
@@ -164,29 +145,17 @@ pub fn world(net: NetworkBuilder, spawner: Spawner<Pinger>, plan: Vec<FaultActio
         .ids()
         .map(|id| Node::new(id, &net.topology.info(id).name, SEED, None, Clock::default()))
         .collect();
-    World::new(
-        nodes,
-        net,
-        spawner,
-        plan,
-        RngStream::new(SEED, "faults"),
-        u64::MAX,
-    )
+    World::new(nodes, net, spawner, plan, RngStream::new(SEED, "faults"), u64::MAX)
 }
 
 /// Runs `world` to `horizon`, finishes it and checks the message accounting.
 pub fn run(mut world: World<Pinger>, horizon: SimDuration) -> World<Pinger> {
     let mut engine = Engine::new(Limits::default());
     world.start(engine.scheduler()).expect("the world starts");
-    engine
-        .run(&mut world, SimTime::ZERO + horizon, u64::MAX)
-        .expect("the run stays within its limits");
+    engine.run(&mut world, SimTime::ZERO + horizon, u64::MAX).expect("the run stays within its limits");
     world.finish(engine.scheduler(), |_, _| {});
     let s = &world.net.stats;
-    assert!(
-        s.balanced(),
-        "sent + duplicated = delivered + dropped + in flight + queued: {s:?}"
-    );
+    assert!(s.balanced(), "sent + duplicated = delivered + dropped + in flight + queued: {s:?}");
     world
 }
 

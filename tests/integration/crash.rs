@@ -8,18 +8,11 @@ use stormglass::world::network::{DropReason, Link};
 use stormglass::world::{Spawner, World};
 
 fn latency(ns: u64) -> Link {
-    Link {
-        latency: Dist::Constant(ns),
-        ..Link::default()
-    }
+    Link { latency: Dist::Constant(ns), ..Link::default() }
 }
 
 fn fault(at: SimTime, kind: FaultKind) -> FaultAction {
-    FaultAction {
-        at,
-        duration: None,
-        kind,
-    }
+    FaultAction { at, duration: None, kind }
 }
 
 fn crash(at: SimTime, node: u32) -> FaultAction {
@@ -37,16 +30,12 @@ fn dropped(world: &World<Pinger>, reason: DropReason) -> u64 {
 /// The `start` observations of `node`: (when, records found on disk).
 fn starts(world: &World<Pinger>, node: u32) -> Vec<(SimTime, i64)> {
     let obs = world.history.observations.iter();
-    obs.filter(|o| o.name == "start" && o.node == node)
-        .map(|o| (o.time, o.value))
-        .collect()
+    obs.filter(|o| o.name == "start" && o.node == node).map(|o| (o.time, o.value)).collect()
 }
 
 fn records(bytes: &[u8]) -> Vec<u64> {
     let words = bytes.chunks_exact(8);
-    words
-        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
-        .collect()
+    words.map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes"))).collect()
 }
 
 #[test]
@@ -77,10 +66,7 @@ fn messages_to_an_earlier_incarnation_or_a_down_node_are_dropped() {
     // by 149 ms and are delivered. Node 1 crashes for good at 150 ms: pings 100–119 find
     // it down.
     let plan = vec![crash(at_ms(20), 1), restart(at_ms(30), 1), crash(at_ms(150), 1)];
-    let w = run(
-        world(network(2, latency(50 * MS)), zero_to_one(ms(1), 120), plan),
-        ms(300),
-    );
+    let w = run(world(network(2, latency(50 * MS)), zero_to_one(ms(1), 120), plan), ms(300));
     let got: Vec<u64> = between(&w, 0, 1).iter().map(|r| r.seq).collect();
     assert_eq!(got, (20..100).collect::<Vec<_>>());
     assert_eq!(dropped(&w, DropReason::StaleIncarnation), 20);
@@ -95,29 +81,17 @@ fn timers_of_an_earlier_incarnation_never_fire() {
     // crashes at 10 ms; the second starts at 20 ms and arms its own for 120 ms, with the
     // same slot and generation. The stale timer must not fire at 100 ms.
     let plan = vec![crash(at_ms(10), 0), restart(at_ms(20), 0)];
-    let w = run(
-        world(network(2, Link::default()), zero_to_one(ms(100), 10), plan),
-        ms(250),
-    );
+    let w = run(world(network(2, Link::default()), zero_to_one(ms(100), 10), plan), ms(250));
     let got: Vec<(SimTime, u64)> = between(&w, 0, 1).iter().map(|r| (r.time, r.seq)).collect();
-    assert_eq!(
-        got,
-        vec![(at_ms(0), 0), (at_ms(20), 0), (at_ms(120), 1), (at_ms(220), 2)]
-    );
+    assert_eq!(got, vec![(at_ms(0), 0), (at_ms(20), 0), (at_ms(120), 1), (at_ms(220), 2)]);
     assert_eq!(w.nodes[0].stats.stale_timers, 1);
     assert_eq!(w.nodes[0].stats.timers_fired, 4);
 }
 
 #[test]
 fn a_crash_with_a_duration_restarts_by_itself() {
-    let plan = vec![FaultAction {
-        duration: Some(ms(20)),
-        ..crash(at_ms(10), 1)
-    }];
-    let w = run(
-        world(network(2, Link::default()), zero_to_one(ms(1), 100), plan),
-        ms(200),
-    );
+    let plan = vec![FaultAction { duration: Some(ms(20)), ..crash(at_ms(10), 1) }];
+    let w = run(world(network(2, Link::default()), zero_to_one(ms(1), 100), plan), ms(200));
     let node = &w.nodes[1];
     assert!(node.is_up());
     assert_eq!((node.stats.crashes, node.stats.restarts), (1, 1));
@@ -148,11 +122,7 @@ fn restarting_the_crashed_restarts_exactly_the_nodes_down() {
     assert_eq!(f[4].targets, vec!["n3".to_string()]);
     let ends: Vec<Option<SimTime>> = [0, 1, 3].iter().map(|&i| f[i].end).collect();
     assert_eq!(ends, vec![Some(at_ms(20)), Some(at_ms(20)), Some(at_ms(40))]);
-    let counts: Vec<(u64, u64)> = w
-        .nodes
-        .iter()
-        .map(|n| (n.stats.crashes, n.stats.restarts))
-        .collect();
+    let counts: Vec<(u64, u64)> = w.nodes.iter().map(|n| (n.stats.crashes, n.stats.restarts)).collect();
     assert_eq!(counts, vec![(0, 0), (1, 1), (1, 1), (1, 1)]);
     assert!(w.nodes.iter().all(|n| n.is_up()));
     let boots: Vec<usize> = (0..4).map(|i| starts(&w, i).len()).collect();
@@ -165,17 +135,11 @@ fn a_timed_crash_does_not_restart_a_later_crash() {
     // 20 ms. The first crash's timed undo at 50 ms belongs to an earlier incarnation and
     // must leave the node down.
     let plan = vec![
-        FaultAction {
-            duration: Some(ms(50)),
-            ..crash(at_ms(0), 1)
-        },
+        FaultAction { duration: Some(ms(50)), ..crash(at_ms(0), 1) },
         restart(at_ms(10), 1),
         crash(at_ms(20), 1),
     ];
-    let w = run(
-        world(network(2, Link::default()), zero_to_one(ms(1), 100), plan),
-        ms(100),
-    );
+    let w = run(world(network(2, Link::default()), zero_to_one(ms(1), 100), plan), ms(100));
     let node = &w.nodes[1];
     assert!(!node.is_up(), "the permanent crash holds");
     assert_eq!((node.stats.crashes, node.stats.restarts), (2, 1));
@@ -189,25 +153,11 @@ fn a_heal_cancels_pending_timed_partitions() {
     let cut = |at, duration| FaultAction {
         at,
         duration,
-        kind: FaultKind::Partition {
-            groups: vec![vec![NodeId(0)], vec![NodeId(1)]],
-            one_way: false,
-        },
+        kind: FaultKind::Partition { groups: vec![vec![NodeId(0)], vec![NodeId(1)]], one_way: false },
     };
-    let plan = vec![
-        cut(at_ms(0), Some(ms(50))),
-        fault(at_ms(10), FaultKind::Heal),
-        cut(at_ms(20), None),
-    ];
-    let w = run(
-        world(network(2, Link::default()), zero_to_one(ms(1), 100), plan),
-        ms(100),
-    );
+    let plan = vec![cut(at_ms(0), Some(ms(50))), fault(at_ms(10), FaultKind::Heal), cut(at_ms(20), None)];
+    let w = run(world(network(2, Link::default()), zero_to_one(ms(1), 100), plan), ms(100));
     let got: Vec<u64> = between(&w, 0, 1).iter().map(|r| r.seq).collect();
-    assert_eq!(
-        got,
-        (10..20).collect::<Vec<_>>(),
-        "only the pings between heal and the lasting cut cross"
-    );
+    assert_eq!(got, (10..20).collect::<Vec<_>>(), "only the pings between heal and the lasting cut cross");
     assert_eq!(w.history.faults[2].end, None, "the lasting partition never ends");
 }

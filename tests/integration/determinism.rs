@@ -10,14 +10,7 @@ fn hello() -> scenario::Scenario {
 }
 
 fn json(s: &scenario::Scenario, seed: u64) -> String {
-    let r = simulation::run(
-        s,
-        RunOptions {
-            seed: Some(seed),
-            record_trace: false,
-        },
-    )
-    .expect("hello-kv runs");
+    let r = simulation::run(s, RunOptions { seed: Some(seed), record_trace: false }).expect("hello-kv runs");
     serde_json::to_string_pretty(&r).expect("result serialises")
 }
 
@@ -79,15 +72,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             any::<bool>(),
             prop::option::of(100_000u64..10_000_000),
         ),
-        (
-            1u32..4,
-            0u32..8,
-            any::<bool>(),
-            0u64..2000,
-            1u64..1000,
-            0u64..2000,
-            any::<bool>(),
-        ),
+        (1u32..4, 0u32..8, any::<bool>(), 0u64..2000, 1u64..1000, 0u64..2000, any::<bool>()),
     )
         .prop_map(
             |(
@@ -123,10 +108,7 @@ fn scenario_text(k: &Knobs) -> String {
             )
         })
         .collect();
-    let bandwidth = k
-        .bandwidth
-        .map(|b| format!(", bandwidth_bps: {b}"))
-        .unwrap_or_default();
+    let bandwidth = k.bandwidth.map(|b| format!(", bandwidth_bps: {b}")).unwrap_or_default();
     let arrival = if k.closed {
         "Closed(think: Exponential(mean: \"5ms\"))".to_string()
     } else {

@@ -39,11 +39,7 @@ const VALID: &str = r#"Scenario(
 
 /// `VALID` with the only occurrence of `from` replaced by `to`.
 fn mutate(from: &str, to: &str) -> String {
-    assert_eq!(
-        VALID.matches(from).count(),
-        1,
-        "the case's text {from:?} must occur exactly once in VALID"
-    );
+    assert_eq!(VALID.matches(from).count(), 1, "the case's text {from:?} must occur exactly once in VALID");
     VALID.replacen(from, to, 1)
 }
 
@@ -155,22 +151,11 @@ fn every_error_names_the_file_line_and_column() {
         let e = error(&text);
         let shown = e.to_string();
         let prefix = format!("bad.ron:{}:{}: ", e.line, e.col);
-        assert!(
-            shown.starts_with(&prefix),
-            "{name}: {shown:?} starts with {prefix:?}"
-        );
+        assert!(shown.starts_with(&prefix), "{name}: {shown:?} starts with {prefix:?}");
         let lines: Vec<&str> = text.split('\n').collect();
-        assert!(
-            e.line >= 1 && e.line <= lines.len(),
-            "{name}: line {} out of range",
-            e.line
-        );
+        assert!(e.line >= 1 && e.line <= lines.len(), "{name}: line {} out of range", e.line);
         let width = lines[e.line - 1].chars().count();
-        assert!(
-            e.col >= 1 && e.col <= width + 1,
-            "{name}: column {} past the line",
-            e.col
-        );
+        assert!(e.col >= 1 && e.col <= width + 1, "{name}: column {} past the line", e.col);
         let message = &shown[prefix.len()..];
         let first = message.chars().next().expect("a message");
         assert!(!first.is_uppercase(), "{name}: starts lowercase: {message:?}");
@@ -200,11 +185,7 @@ fn cross_field_errors_point_at_the_offending_token() {
     // Literal positions, read off the text: `(at: "70s"` on line 24; `"client-9"` on line 23.
     let e = at("at: \"30s\"", "at: \"70s\"", "faults[2].at");
     assert_eq!((e.line, e.col), (24, 14), "{e}");
-    let e = at(
-        "[\"spare\", \"client-0\"]",
-        "[\"spare\", \"client-9\"]",
-        "faults[1].do.groups[1][1]",
-    );
+    let e = at("[\"spare\", \"client-0\"]", "[\"spare\", \"client-9\"]", "faults[1].do.groups[1][1]");
     assert_eq!((e.line, e.col), (23, 62), "{e}");
 
     // Positions found by searching the mutated text.
@@ -213,35 +194,11 @@ fn cross_field_errors_point_at_the_offending_token() {
         assert_eq!((e.line, e.col), position(&mutate(from, to), needle, nth), "{e}");
     };
     exact("at: \"30s\"", "at: \"70s\"", "faults[2].at", "\"70s\"", 0);
-    exact(
-        "(name: \"spare\"",
-        "(name: \"kv\"",
-        "topology.nodes[1].name",
-        "\"kv\"",
-        1,
-    );
+    exact("(name: \"spare\"", "(name: \"kv\"", "topology.nodes[1].name", "\"kv\"", 1);
     exact("server: \"kv\"", "server: \"db\"", "system.server", "\"db\"", 0);
-    exact(
-        "p99: \"2ms\"",
-        "p99: \"100us\"",
-        "topology.link.latency.p99",
-        "\"100us\"",
-        0,
-    );
-    exact(
-        "[\"spare\", \"client-0\"]",
-        "[\"spare\", \"kv\"]",
-        "faults[1].do.groups[1][1]",
-        "\"kv\"]]",
-        0,
-    );
-    exact(
-        "Crash(Node(\"kv\"))",
-        "Crash(Nodes([\"kv\", \"kb\"]))",
-        "faults[0].do[0][1]",
-        "\"kb\"",
-        0,
-    );
+    exact("p99: \"2ms\"", "p99: \"100us\"", "topology.link.latency.p99", "\"100us\"", 0);
+    exact("[\"spare\", \"client-0\"]", "[\"spare\", \"kv\"]", "faults[1].do.groups[1][1]", "\"kv\"]]", 0);
+    exact("Crash(Node(\"kv\"))", "Crash(Nodes([\"kv\", \"kb\"]))", "faults[0].do[0][1]", "\"kb\"", 0);
 
     // A single-name target points at `Node("kb")` or at `"kb"` itself: either is on the token.
     for (to, needle) in [("Crash(Node(\"kb\"))", "\"kb\""), ("Crash(Zone(\"c\"))", "\"c\"")] {
@@ -268,9 +225,6 @@ fn field_local_errors_point_at_the_value() {
         let e = error(&text);
         let (line, col) = position(&text, needle, 0);
         assert_eq!(e.line, line, "{e}");
-        assert!(
-            e.col >= col && e.col < col + needle.len(),
-            "{e}: expected near column {col}"
-        );
+        assert!(e.col >= col && e.col < col + needle.len(), "{e}: expected near column {col}");
     }
 }
