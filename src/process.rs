@@ -75,6 +75,12 @@ pub trait Process: Sized {
     fn has_role(&self, _role: &str) -> bool {
         false
     }
+
+    /// Bookkeeping for the omniscient observer, called just before a crash drops the
+    /// process: e.g. a client records its unfinished operations in the history. Not part
+    /// of the modelled system (a crashed process runs no code): sends and timers recorded
+    /// here are discarded.
+    fn record_at_crash(&mut self, _cx: &mut Context<'_, Self>) {}
 }
 
 /// A command recorded by a callback, carried out by the world when the callback returns.
@@ -136,6 +142,7 @@ impl<T> TimerSlab<T> {
 /// A process's window on its node during one callback.
 pub struct Context<'a, P: Process> {
     pub(crate) node: NodeId,
+    pub(crate) incarnation: u32,
     pub(crate) true_now: SimTime,
     pub(crate) elapsed: SimDuration,
     pub(crate) clock: &'a Clock,
@@ -150,6 +157,11 @@ impl<P: Process> Context<'_, P> {
     /// This node.
     pub fn id(&self) -> NodeId {
         self.node
+    }
+
+    /// How many times this node has crashed before this process was built.
+    pub fn incarnation(&self) -> u32 {
+        self.incarnation
     }
 
     /// The node's local clock reading, including work done so far in this callback.

@@ -24,6 +24,16 @@ pub struct Facts<'a> {
     pub metrics: &'a Metrics,
     pub lost_writes: u64,
     pub wrong_reads: u64,
+    pub properties: &'a [PropertyResult],
+}
+
+/// A named property of the model, as its checkers judged it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PropertyResult {
+    pub name: String,
+    /// `None`: the checker could not decide (e.g. its search budget ran out).
+    pub holds: Option<bool>,
+    pub detail: String,
 }
 
 pub fn evaluate(expect: &[RawExpect], facts: &Facts) -> Vec<Verdict> {
@@ -91,9 +101,43 @@ fn evaluate_one(e: &RawExpect, f: &Facts) -> Verdict {
             "0 wrong".into(),
             f.wrong_reads == 0,
         ),
-        RawExpect::Property(name) => {
-            verdict(format!("property '{name}'"), "not checked by this model".into(), "holds".into(), false)
-        }
+        RawExpect::Property(name) => match f.properties.iter().find(|p| &p.name == name) {
+            Some(p) => {
+                let measured = match p.holds {
+                    Some(true) => "holds".to_string(),
+                    Some(false) => format!("violated: {}", p.detail),
+                    None => format!("unknown: {}", p.detail),
+                };
+                verdict(format!("property '{name}'"), measured, "holds".into(), p.holds == Some(true))
+            }
+            None => verdict(
+                format!("property '{name}'"),
+                "not checked by this model".into(),
+                "holds".into(),
+                false,
+            ),
+        },
+        RawExpect::Violated(name) => match f.properties.iter().find(|p| &p.name == name) {
+            Some(p) => {
+                let measured = match p.holds {
+                    Some(false) => format!("violated: {}", p.detail),
+                    Some(true) => "holds (the demonstration did not happen)".to_string(),
+                    None => format!("unknown: {}", p.detail),
+                };
+                verdict(
+                    format!("property '{name}' broken"),
+                    measured,
+                    "violated".into(),
+                    p.holds == Some(false),
+                )
+            }
+            None => verdict(
+                format!("property '{name}' broken"),
+                "not checked by this model".into(),
+                "violated".into(),
+                false,
+            ),
+        },
     }
 }
 

@@ -4,6 +4,8 @@
 //! evaluates a scenario's expectations.
 
 pub mod expect;
+pub mod linearizability;
+pub mod raft;
 
 use crate::sim::history::{History, OpKind, Outcome};
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,7 +4,7 @@
 //! Exit codes: 0 success; 1 a run failed (an expectation, a limit, a model panic);
 //! 2 bad input (scenario or arguments). A Rust panic outside a model stays 101.
 
-//TMP mod bench;
+mod bench;
 mod list;
 mod run;
 mod validate;
@@ -43,9 +43,9 @@ pub enum Command {
         #[arg(default_value = "scenarios")]
         dir: PathBuf,
     },
-    //TMP    /// Benchmarks of the kernel.
-    //TMP    #[command(subcommand)]
-    //TMP    Bench(bench::BenchCommand),
+    /// Benchmarks of the kernel.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Parses the arguments, runs the command, returns the exit code.
@@ -62,6 +62,6 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(&args),
         Command::Validate { files } => validate::validate(&files),
         Command::List { dir } => list::list(&dir),
-        //TMP        Command::Bench(b) => bench::bench(&b),
+        Command::Bench(b) => bench::bench(&b),
     }
 }

@@ -175,6 +175,17 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
             i.kind, i.start_s, i.rpo_s, i.lost_writes
         );
     }
+    if let Some(raft) = &r.raft {
+        println!("raft         {} leaders elected, highest term {}", raft.leaders_elected, raft.highest_term);
+        for e in raft.elections.iter().filter(|e| e.hit_leader).take(SHOWN) {
+            let down =
+                e.downtime_s.map_or("no new leader".to_string(), |d| format!("new leader after {:.3} s", d));
+            let commit = e
+                .first_commit_s
+                .map_or("no commit".to_string(), |c| format!("first commit after {:.3} s", c));
+            println!("election     {} at {} s hit the leader: {down}, {commit}", e.fault, e.start_s);
+        }
+    }
     let d = &r.durability;
     let verdict = if d.lost_acknowledged_writes == 0 { "none lost" } else { "LOST" };
     println!(

@@ -10,8 +10,9 @@
 //! log (as a database without a cache would), so silent disk corruption reaches clients:
 //! without checksums a rotten record is returned as if it were good; with checksums the
 //! server detects it (`checksum_mismatch` observation) and refuses the read.
-//! A restart replays the log; with checksums, replay stops at the first bad record (a torn
-//! or corrupted tail), as real logs do. A disk error fails the request.
+//! A restart replays the log's whole records; with checksums, a record that fails its
+//! checksum is skipped (that write is lost; the rest survive), and a torn partial record at
+//! the tail is cut before the next append. A disk error fails the request.
 //!
 //! Ground truth for "no acknowledged write lost": [`authoritative_writes`] decodes the
 //! server's log as the server would see it now (durable content if it is down, durable plus
@@ -115,14 +116,12 @@ impl KvServerConfig {
         Some((key, value))
     }
 
-    /// The records of a log, up to the first bad one when checksums are on.
+    /// The whole records of a log with their offsets; with checksums on, a record whose
+    /// checksum fails is skipped (its write is lost, the rest of the log is kept).
     fn replay<'a>(&'a self, log: &'a [u8]) -> impl Iterator<Item = (usize, (u64, u64))> + 'a {
         log.chunks_exact(self.record_len())
-            .map(|r| self.decode(r))
-            .take_while(Option::is_some)
-            .map(Option::unwrap)
             .enumerate()
-            .map(|(i, kv)| (i * self.record_len(), kv))
+            .filter_map(|(i, r)| self.decode(r).map(|kv| (i * self.record_len(), kv)))
     }
 }
 
@@ -140,18 +139,18 @@ impl KvServer {
     pub fn recover(config: KvServerConfig, disk: &Disk) -> Self {
         let log = disk.contents(LOG_FILE);
         let mut index = BTreeMap::new();
-        let mut log_len = 0;
         for (offset, (key, value)) in config.replay(log) {
             index.insert(key, (value, offset));
-            log_len = offset + config.record_len();
         }
+        // A torn tail (a partial record) is cut before the next append.
+        let log_len = log.len() - log.len() % config.record_len();
         KvServer { config, index, log_len }
     }
 
     fn write(&mut self, cx: &mut Context<'_, KvNode>, key: u64, value: u64) -> Result<(), ()> {
         let mut disk = cx.disk();
         if disk.len(LOG_FILE) != self.log_len {
-            // A torn or corrupt tail was skipped at recovery: cut it before appending.
+            // A torn partial record was left at the tail: cut it before appending.
             disk.truncate(LOG_FILE, self.log_len).map_err(|_| ())?;
         }
         disk.append(LOG_FILE, &self.config.encode(key, value)).map_err(|_| ())?;
@@ -283,6 +282,10 @@ impl Process for KvNode {
 
     fn has_role(&self, role: &str) -> bool {
         matches!((self, role), (KvNode::Server(_), "server") | (KvNode::Client(_), "client"))
+    }
+
+    fn record_at_crash(&mut self, cx: &mut Context<'_, Self>) {
+        self.finish(cx);
     }
 }
 

@@ -4,8 +4,11 @@
 //! a fixed order, floats at fixed precision, no timestamps, no absolute paths. Files are
 //! written whole (a temporary file, then a rename).
 
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod plots;
+pub mod tables;
 
 use crate::simulation::RunResult;
 use std::io::Write;
@@ -25,9 +28,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Every file of a run's report, by file name, in a fixed order.
+/// Every file of a run's report, by file name, in a fixed order: report.json, report.md,
+/// report.html, then the plots (latency.svg, cdf.svg, success.svg, throughput.svg).
 pub fn render_all(r: &RunResult) -> Vec<(&'static str, String)> {
-    vec![("report.json", json::render(r)), ("report.md", markdown::render(r))]
+    let plots = plots::render_all(r);
+    let mut files = vec![
+        ("report.json", json::render(r)),
+        ("report.md", markdown::render(r)),
+        ("report.html", html::render(r, &plots)),
+    ];
+    files.extend(plots);
+    files
 }
 
 /// Writes every file of the report into `dir`; returns their paths.

@@ -19,6 +19,25 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+impl std::fmt::Display for Dur {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "'{}'", self.0)
+    }
+}
+
+impl std::fmt::Display for Prob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::fmt::Display for SignedDur {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        write!(f, "'{sign}{}'", SimDuration(self.0.unsigned_abs()))
+    }
+}
+
 /// A probability in [0, 1].
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
 pub struct Prob(pub f64);
@@ -221,6 +240,51 @@ pub enum RawSystem {
         #[serde(default)]
         reads_from_disk: bool,
     },
+    /// A Raft cluster with a replicated key-value store.
+    Raft {
+        /// The nodes that run Raft (default: every topology node).
+        #[serde(default)]
+        servers: Option<Vec<String>>,
+        /// Each election timeout is drawn uniformly from [lo, hi].
+        election_timeout: (Dur, Dur),
+        heartbeat: Dur,
+        /// Most entries in one AppendEntries.
+        #[serde(default = "default_batch")]
+        max_batch: usize,
+        #[serde(default)]
+        pre_vote: bool,
+        #[serde(default)]
+        check_quorum: bool,
+        #[serde(default)]
+        reads: RawReadMode,
+        /// Lease length for lease reads (default: the election timeout's lower bound).
+        #[serde(default)]
+        lease: Option<Dur>,
+        /// Deliberately broken variants.
+        #[serde(default)]
+        bugs: Vec<RawRaftBug>,
+    },
+}
+
+fn default_batch() -> usize {
+    64
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum RawReadMode {
+    #[default]
+    ReadIndex,
+    Lease,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawRaftBug {
+    /// Votes granted without checking the term or an earlier vote in it.
+    VoteWithoutTermCheck,
+    /// Entries of earlier terms committed by counting replicas (the paper's Figure 8).
+    CommitOldTermsByCount,
+    /// Answers sent before the state they depend on is fsynced.
+    AckBeforeFsync,
 }
 
 fn yes() -> bool {
@@ -359,6 +423,12 @@ pub enum RawAction {
     Clog {
         groups: Vec<Vec<String>>,
     },
+    /// Cuts every link between the nodes of `target` and those of `from`, both ways, both
+    /// resolved when the fault fires (e.g. the leader from its followers, not its clients).
+    Cut {
+        target: RawTarget,
+        from: RawTarget,
+    },
     /// Every node of the zone crashes, or the zone is cut off.
     ZoneOutage {
         zone: String,
@@ -395,6 +465,10 @@ pub enum RawTarget {
     RandomNodes(u32),
     /// Every node of the topology (never clients).
     All,
+    /// One random live node with this role (e.g. "follower").
+    OneWithRole(String),
+    /// A random minority of the pool that includes every node with this role.
+    MinorityWithRole(String),
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -651,4 +725,7 @@ pub enum RawExpect {
     NoWrongReads,
     /// A named property of the system's model (see the protocol's docs page).
     Property(String),
+    /// A named property that this scenario demonstrates being broken (a teaching scenario
+    /// or a broken variant): holds when the checker finds the property violated.
+    Violated(String),
 }

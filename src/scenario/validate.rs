@@ -134,6 +134,44 @@ fn validate_system(s: &RawSystem, names: &BTreeSet<String>) -> Check {
             ),
         ),
         RawSystem::KeyValue { .. } => Ok(()),
+        RawSystem::Raft { servers, election_timeout, heartbeat, max_batch, .. } => {
+            if let Some(servers) = servers {
+                if servers.is_empty() {
+                    fail(
+                        "system.servers",
+                        "a Raft cluster needs at least one server; leave 'servers' out for every node",
+                    )?;
+                }
+                let mut seen = BTreeSet::new();
+                for (i, s) in servers.iter().enumerate() {
+                    if !names.contains(s) {
+                        fail(
+                            format!("system.servers[{i}]"),
+                            format!("'{s}' is not a node of the topology; add it to topology.nodes"),
+                        )?;
+                    }
+                    if !seen.insert(s) {
+                        fail(format!("system.servers[{i}]"), format!("'{s}' is listed twice"))?;
+                    }
+                }
+            }
+            let (lo, hi) = election_timeout;
+            if lo.0 == SimDuration::ZERO || lo > hi {
+                fail(
+                    "system.election_timeout",
+                    format!(
+                        "({lo}, {hi}) must be a range with 0 < lo <= hi; write e.g. (\"150ms\", \"300ms\")"
+                    ),
+                )?;
+            }
+            if heartbeat.0 == SimDuration::ZERO || heartbeat.0 >= lo.0 {
+                fail("system.heartbeat", format!("the heartbeat {heartbeat} must be above zero and below the election timeout's lower bound {lo}"))?;
+            }
+            if *max_batch == 0 {
+                fail("system.max_batch", "max_batch must be at least 1")?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -188,7 +226,15 @@ fn validate_limits(l: &RawLimits) -> Check {
 /// The named properties each system's model checks (later models add theirs).
 pub fn known_properties(system: &RawSystem) -> &'static [&'static str] {
     match system {
-        RawSystem::KeyValue { .. } => &[],
+        RawSystem::KeyValue { .. } => &["linearizable"],
+        RawSystem::Raft { .. } => &[
+            "election_safety",
+            "leader_append_only",
+            "log_matching",
+            "leader_completeness",
+            "state_machine_safety",
+            "linearizable",
+        ],
     }
 }
 
@@ -207,7 +253,9 @@ fn validate_expectations(s: &RawScenario) -> Check {
                     format!("percentile {percentile} must be in (0, 100]; write e.g. 99.0 or 99.9"),
                 )?
             }
-            RawExpect::Property(name) if !known_properties(&s.system).contains(&name.as_str()) => {
+            RawExpect::Property(name) | RawExpect::Violated(name)
+                if !known_properties(&s.system).contains(&name.as_str()) =>
+            {
                 let known = known_properties(&s.system);
                 let list = if known.is_empty() {
                     "this system has no named properties".to_string()

@@ -79,7 +79,7 @@ fn validate_fault(f: &RawFault, path: &str, duration: Dur, names: &Names) -> Che
     if f.for_.is_some_and(|d| d.0 == SimDuration::ZERO) {
         fail(
             format!("{path}.for"),
-            "a fault's duration must be above zero; leave 'for' out for a lasting fault",
+            "'for' is how long the fault lasts and must be above zero, e.g. \"5s\"; leave it out for a lasting fault",
         )?;
     }
     let undoable = !matches!(f.action, RawAction::Restart(_) | RawAction::Heal | RawAction::ClockStep { .. });
@@ -91,7 +91,8 @@ fn validate_fault(f: &RawFault, path: &str, duration: Dur, names: &Names) -> Che
     }
     let needs_for = matches!(f.action, RawAction::Pause { .. } | RawAction::Clog { .. });
     if needs_for && f.for_.is_none() {
-        fail(format!("{path}.for"), "a pause or a clog must end: add 'for: \"2s\"' (how long it lasts)")?;
+        let what = if matches!(f.action, RawAction::Pause { .. }) { "a Pause" } else { "a Clog" };
+        fail(format!("{path}.for"), format!("{what} must end: add 'for: \"2s\"' (how long it lasts)"))?;
     }
     validate_action(&f.action, &format!("{path}.do"), names)
 }
@@ -101,6 +102,10 @@ fn validate_action(a: &RawAction, path: &str, names: &Names) -> Check {
         RawAction::Crash(t) | RawAction::Restart(t) => validate_target(t, &format!("{path}[0]"), names),
         RawAction::Partition { groups, .. } => validate_groups(groups, &format!("{path}.groups"), names),
         RawAction::Heal => Ok(()),
+        RawAction::Cut { target, from } => {
+            validate_target(target, &format!("{path}.target"), names)?;
+            validate_target(from, &format!("{path}.from"), names)
+        }
         RawAction::ClockStep { target, .. }
         | RawAction::DiskFault { target, .. }
         | RawAction::Pause { target } => validate_target(target, &format!("{path}.target"), names),
@@ -168,9 +173,10 @@ fn validate_target(t: &RawTarget, path: &str, names: &Names) -> Check {
         }
         RawTarget::Zone(z) => names.zone(z, format!("{path}[0]")),
         RawTarget::Region(r) => names.region(r, format!("{path}[0]")),
-        RawTarget::RandomNodes(k) if *k == 0 || *k as usize > names.pool => fail(
+        RawTarget::RandomNodes(0) => fail(format!("{path}[0]"), "RandomNodes(0) picks nobody; ask for 1 node or more"),
+        RawTarget::RandomNodes(k) if *k as usize > names.pool => fail(
             format!("{path}[0]"),
-            format!("RandomNodes({k}) must pick between 1 and {} nodes (the fault pool)", names.pool),
+            format!("RandomNodes({k}) asks for {k} nodes; the fault pool (the topology's nodes, or nemesis.targets) has {}", names.pool),
         ),
         _ => Ok(()),
     }
@@ -183,10 +189,10 @@ fn validate_ppm(ppm: f64, path: &str) -> Check {
     Ok(())
 }
 
-fn validate_knob<T: PartialOrd + std::fmt::Debug>(k: &Knob<T>, path: &str) -> Check {
+fn validate_knob<T: PartialOrd + std::fmt::Display>(k: &Knob<T>, path: &str) -> Check {
     match k {
         Knob::Range(lo, hi) if lo > hi => {
-            fail(path, format!("range ({lo:?}, {hi:?}) has lo above hi; swap them"))
+            fail(path, format!("range ({lo}, {hi}) has lo above hi; swap them"))
         }
         _ => Ok(()),
     }
@@ -240,7 +246,7 @@ fn validate_nemesis(n: &RawNemesis, names: &Names) -> Check {
             Knob::Fixed(d) | Knob::Range(d, _) => d.0,
         };
         if lo == SimDuration::ZERO {
-            fail(path, "must be above zero")?;
+            fail(path, "must be above zero, e.g. \"30s\" (a mean time, or a range of them)")?;
         }
         Ok(())
     };
@@ -257,6 +263,10 @@ fn validate_nemesis(n: &RawNemesis, names: &Names) -> Check {
         }
     }
     if let Some(p) = &n.partitions {
+        if names.pool < 3 {
+            let msg = format!("a partition isolates a minority, and {} node(s) have none; give the nemesis at least 3 targets", names.pool);
+            fail("nemesis.partitions", msg)?;
+        }
         positive(&p.every, "nemesis.partitions.every")?;
         positive(&p.duration, "nemesis.partitions.duration")?;
     }
@@ -287,10 +297,10 @@ fn validate_overlaps(s: &RawScenario) -> Check {
         .enumerate()
         .filter_map(|(i, f)| {
             let (kind, t) = match &f.action {
-                RawAction::ClockDrift { target, .. } => ("clock drift", target),
-                RawAction::DiskFault { target, .. } => ("disk fault", target),
-                RawAction::Slow { target, .. } => ("slow", target),
-                RawAction::Pause { target } => ("pause", target),
+                RawAction::ClockDrift { target, .. } => ("ClockDrift", target),
+                RawAction::DiskFault { target, .. } => ("DiskFault", target),
+                RawAction::Slow { target, .. } => ("Slow", target),
+                RawAction::Pause { target } => ("Pause", target),
                 _ => return None,
             };
             Some((i, kind, static_nodes(t), f.at.0, f.for_.map(|d| f.at.0 + d.0)))
@@ -302,9 +312,15 @@ fn validate_overlaps(s: &RawScenario) -> Check {
                 && a.3.max(b.3)
                     < a.4.unwrap_or(SimDuration(u64::MAX)).min(b.4.unwrap_or(SimDuration(u64::MAX)));
             if let Some(node) = a.2.iter().find(|n| overlap && b.2.contains(n)) {
+                let end = |w: Option<SimDuration>| w.map_or("the end".to_string(), |e| format!("{e}"));
                 let msg = format!(
-                    "this {} on '{node}' overlaps faults[{}]'s; end the first (with 'for') before the second starts",
-                    b.1, a.0
+                    "this {} fault on '{node}' ({} to {}) overlaps faults[{}]'s ({} to {}); make them not overlap",
+                    b.1,
+                    b.3,
+                    end(b.4),
+                    a.0,
+                    a.3,
+                    end(a.4)
                 );
                 fail(format!("faults[{}].at", b.0), msg)?;
             }

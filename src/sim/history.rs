@@ -69,12 +69,22 @@ pub struct Observation {
     pub value: i64,
 }
 
+/// A protocol property found broken by an online checker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub time: SimTime,
+    pub node: u32,
+    pub property: &'static str,
+    pub detail: String,
+}
+
 /// Everything a run records.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct History {
     pub ops: Vec<OpRecord>,
     pub faults: Vec<FaultRecord>,
     pub observations: Vec<Observation>,
+    pub violations: Vec<Violation>,
 }
 
 impl History {

@@ -53,6 +53,14 @@ impl RngStream {
         RngStream { rng }
     }
 
+    /// Another stream under the same seed with a different label.
+    pub fn derive(&self, label: &str) -> Self {
+        let mut rng = self.rng.clone();
+        rng.set_stream(fnv1a64(label.as_bytes()));
+        rng.set_word_pos(0);
+        RngStream { rng }
+    }
+
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.rng.next_u64()
@@ -135,6 +143,18 @@ mod tests {
             new.next_u64();
         }
         assert_eq!(alone, mixed);
+    }
+
+    #[test]
+    fn a_derived_stream_is_the_stream_of_its_label() {
+        let mut used = RngStream::new(5, "network");
+        used.next_u64();
+        let mut derived = used.derive("network/faults");
+        let mut direct = RngStream::new(5, "network/faults");
+        assert_eq!(
+            (0..10).map(|_| derived.next_u64()).collect::<Vec<_>>(),
+            (0..10).map(|_| direct.next_u64()).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! [`RunError::Panic`] with the seed that reproduces it.
 
 mod nemesis;
+pub mod raft;
 pub mod resolve;
 
-use crate::check::expect::{evaluate, Facts, Verdict};
+use crate::check::expect::{evaluate, Facts, PropertyResult, Verdict};
 use crate::metrics::{self, Metrics, MetricsConfig};
 use crate::process::Process;
 use crate::protocols::kv::{self, KvClient, KvNode, KvServer, KvServerConfig};
@@ -106,7 +107,12 @@ pub struct RunResult {
     pub ops: OpsSummary,
     /// The scenario's expectations, evaluated.
     pub expectations: Vec<Verdict>,
+    /// The model's named properties, as its checkers judged them.
+    pub properties: Vec<PropertyResult>,
     pub metrics: Metrics,
+    /// Raft's election downtime per incident, for Raft runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raft: Option<raft::RaftReport>,
     pub durability: Durability,
     pub messages: NetStats,
     pub nodes: Vec<NodeSummary>,
@@ -202,39 +208,73 @@ fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResu
                     KvNode::Idle
                 }
             });
-            let (world, stats) = run_world(raw, &infos, seed, opts, &mut swarm, spawner, KvNode::finish)?;
+            let (world, stats) = run_world(
+                raw,
+                &infos,
+                (seed, opts),
+                &mut swarm,
+                SystemParts { spawner, finish: KvNode::finish, monitor: None },
+            )?;
             let server_node = &world.nodes[server.index()];
             let truth = kv::authoritative_writes(&config, &server_node.disk, server_node.is_up());
             let mut durability = durability(&world.history, |k, v| truth.contains(&(k, v)));
             durability.wrong_reads = crate::check::wrong_reads(&world.history);
             durability.detected_corruptions =
                 world.history.observations.iter().filter(|o| o.name == "checksum_mismatch").count() as u64;
-            Ok(summarise(scenario, seed, world, stats, durability, swarm.drawn))
+            let properties = vec![linearizability(&world.history)];
+            let outcome = SystemOutcome { durability, properties, raft: None, drawn: swarm.drawn };
+            Ok(summarise(scenario, seed, world, stats, outcome))
+        }
+        RawSystem::Raft { .. } => {
+            let (world, stats, outcome) = raft::run(raw, seed, opts, swarm)?;
+            Ok(summarise(scenario, seed, world, stats, outcome))
         }
     }
 }
 
-type Finish<P> = fn(&mut P, &mut crate::process::Context<'_, P>);
+/// The linearizability verdict of a key-value history, as a property.
+pub fn linearizability(history: &History) -> PropertyResult {
+    use crate::check::linearizability::{check, Config, Verdict};
+    let report = check(&history.ops, &Config::default());
+    let (holds, detail) = match report.verdict {
+        Verdict::Linearizable => (Some(true), format!("{} keys checked", report.keys_checked)),
+        Verdict::NotLinearizable { key, detail } => (Some(false), format!("key {key}: {detail}")),
+        Verdict::Unknown { key, reason } => (None, format!("key {key}: {reason}")),
+    };
+    PropertyResult { name: "linearizable".to_string(), holds, detail }
+}
+
+pub(crate) type Finish<P> = fn(&mut P, &mut crate::process::Context<'_, P>);
 
 /// The engine's counters and, when asked for, its event trace.
-type EngineOutput = (crate::sim::RunStats, Option<Vec<EventRecord>>);
+pub(crate) type EngineOutput = (crate::sim::RunStats, Option<Vec<EventRecord>>);
 
 /// Assembles a world of `P` and runs it to the scenario's duration.
-fn run_world<P: Process>(
+/// What a system brings to a run: how its processes are built, what they record at the
+/// end, and its online checker.
+pub(crate) struct SystemParts<P: Process> {
+    pub spawner: Spawner<P>,
+    pub finish: Finish<P>,
+    pub monitor: Option<crate::world::Monitor<P>>,
+}
+
+pub(crate) fn run_world<P: Process>(
     raw: &RawScenario,
     infos: &[NodeInfo],
-    seed: u64,
-    opts: RunOptions,
+    (seed, opts): (u64, RunOptions),
     swarm: &mut resolve::Swarm,
-    spawner: Spawner<P>,
-    finish: Finish<P>,
+    parts: SystemParts<P>,
 ) -> Result<(World<P>, EngineOutput), SimError> {
+    let SystemParts { spawner, finish, monitor } = parts;
     let net = resolve::network(raw, infos, seed);
     let nodes = resolve::nodes::<P>(raw, infos, seed, swarm);
     let plan = resolve::faults(raw, infos, seed, swarm);
     let faults_rng = RngStream::new(seed, "faults");
     let mut world = World::new(nodes, net, spawner, plan, faults_rng, raw.limits.max_in_flight)
         .with_fault_pool(resolve::fault_pool(raw, infos));
+    if let Some(m) = monitor {
+        world = world.with_monitor(m);
+    }
     let limits =
         Limits { max_events: raw.limits.max_events, max_time: SimTime::MAX, max_queue: raw.limits.max_queue };
     let mut engine: Engine<Event<P::Msg>> = Engine::new(limits);
@@ -248,7 +288,7 @@ fn run_world<P: Process>(
     Ok((world, (stats, engine.take_trace())))
 }
 
-fn durability(history: &History, present: impl Fn(u64, u64) -> bool) -> Durability {
+pub(crate) fn durability(history: &History, present: impl Fn(u64, u64) -> bool) -> Durability {
     let mut d = Durability::default();
     for op in history.ops.iter().filter(|o| o.kind == OpKind::Write && o.outcome == Outcome::Ok) {
         d.acknowledged_writes += 1;
@@ -264,14 +304,22 @@ fn durability(history: &History, present: impl Fn(u64, u64) -> bool) -> Durabili
     d
 }
 
+/// What a system's own checks found, beside the generic figures.
+pub struct SystemOutcome {
+    pub durability: Durability,
+    pub properties: Vec<PropertyResult>,
+    pub raft: Option<raft::RaftReport>,
+    pub drawn: BTreeMap<String, String>,
+}
+
 fn summarise<P: Process>(
     scenario: &Scenario,
     seed: u64,
     world: World<P>,
     (stats, trace): EngineOutput,
-    durability: Durability,
-    drawn: BTreeMap<String, String>,
+    outcome: SystemOutcome,
 ) -> RunResult {
+    let SystemOutcome { durability, properties, raft, drawn } = outcome;
     let raw = &scenario.raw;
     let history = world.history;
     let (ok, failed, timed_out, incomplete) = history.outcome_counts();
@@ -286,6 +334,7 @@ fn summarise<P: Process>(
         attempts: history.ops.iter().map(|o| u64::from(o.attempts)).sum(),
     };
     let duration_ns = raw.duration.0 .0 as f64;
+    let end = SimTime::ZERO + raw.duration.0;
     let nodes = world
         .nodes
         .iter()
@@ -305,9 +354,7 @@ fn summarise<P: Process>(
                     .map(|s| round6(n.stats.busy_ns as f64 / (f64::from(s.workers) * duration_ns))),
                 disk: n.disk.stats(),
                 pauses: n.stats.pauses,
-                clock_offset_ms_at_end: round6(
-                    (n.clock.local(stats.end_time).0 as f64 - stats.end_time.0 as f64) / 1e6,
-                ),
+                clock_offset_ms_at_end: round6((n.clock.local(end).0 as f64 - end.0 as f64) / 1e6),
             }
         })
         .collect();
@@ -331,6 +378,7 @@ fn summarise<P: Process>(
         metrics: &metrics,
         lost_writes: durability.lost_acknowledged_writes,
         wrong_reads: durability.wrong_reads,
+        properties: &properties,
     };
     let expectations = evaluate(&raw.expect, &facts);
     RunResult {
@@ -343,7 +391,9 @@ fn summarise<P: Process>(
         digest: format!("{:016x}", stats.digest),
         stop: stats.stop,
         expectations,
+        properties,
         metrics,
+        raft,
         ops,
         durability,
         messages: world.net.stats.clone(),

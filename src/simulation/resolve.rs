@@ -197,6 +197,8 @@ fn target(infos: &[NodeInfo], t: &RawTarget) -> Target {
         RawTarget::RandomMajority => Target::RandomMajority,
         RawTarget::RandomNodes(k) => Target::RandomNodes(*k),
         RawTarget::All => Target::All,
+        RawTarget::OneWithRole(r) => Target::OneWithRole(r.clone()),
+        RawTarget::MinorityWithRole(r) => Target::MinorityWithRole(r.clone()),
     }
 }
 
@@ -217,6 +219,7 @@ fn action(infos: &[NodeInfo], swarm: &mut Swarm, path: &str, a: &RawAction) -> F
             FaultKind::Partition { groups: groups(infos, g), one_way: *one_way }
         }
         RawAction::Heal => FaultKind::Heal,
+        RawAction::Cut { target: a, from: b } => FaultKind::Cut(target(infos, a), target(infos, b)),
         RawAction::ClockStep { target: t, by } => {
             FaultKind::ClockStep { target: target(infos, t), by_ns: by.0 }
         }

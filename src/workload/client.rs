@@ -41,6 +41,9 @@ struct Pending {
     invoke: SimTime,
     attempts: u32,
     timer: Option<TimerId>,
+    /// An attempt timed out: the operation may have taken effect, so it can never be
+    /// reported `failed` (which promises it did not).
+    uncertain: bool,
 }
 
 /// A workload client's state.
@@ -61,6 +64,11 @@ impl Driver {
         self.client
     }
 
+    /// The request of a pending operation (to resend it elsewhere, e.g. after a redirect).
+    pub fn pending_request(&self, id: u64) -> Option<Request> {
+        self.pending.get(&id).map(|p| p.request)
+    }
+
     pub fn in_flight(&self) -> usize {
         self.pending.len()
     }
@@ -75,8 +83,10 @@ impl Driver {
         }
     }
 
-    /// Schedules the first arrival.
+    /// Schedules the first arrival. Request ids (and so written values) of a restarted
+    /// client start at `incarnation << 32`, so they never repeat an earlier incarnation's.
     pub fn start<P: Process>(&mut self, cx: &mut Context<'_, P>, wrap: fn(ClientTimer) -> P::Timer) {
+        self.next_id = u64::from(cx.incarnation()) << 32;
         let gap = self.next_gap(cx);
         cx.set_timer(gap, wrap(ClientTimer::Arrival));
     }
@@ -98,12 +108,12 @@ impl Driver {
         let write = cx.rng().chance(self.spec.write_ratio);
         let (kind, value) = if write {
             // Unique across the run: client number in the high bits, sequence below.
-            (OpKind::Write, Some((u64::from(self.client.0) + 1) << 40 | id))
+            (OpKind::Write, Some((u64::from(self.client.0) + 1) << 48 | id))
         } else {
             (OpKind::Read, None)
         };
         let request = Request { id, kind, key, value };
-        let pending = Pending { request, invoke: cx.true_now(), attempts: 0, timer: None };
+        let pending = Pending { request, invoke: cx.true_now(), attempts: 0, timer: None, uncertain: false };
         self.pending.insert(id, pending);
         self.attempt(cx, id, wrap).expect("a new operation is pending")
     }
@@ -134,7 +144,8 @@ impl Driver {
         let Some(p) = self.pending.get_mut(&req) else {
             return;
         };
-        if let Some(t) = p.timer.take() {
+        let in_flight = p.timer.take();
+        if let Some(t) = in_flight {
             cx.cancel_timer(t);
         }
         match result {
@@ -142,6 +153,8 @@ impl Driver {
                 let value = if p.request.kind == OpKind::Write { p.request.value } else { value };
                 self.complete(cx, req, Outcome::Ok, value, wrap);
             }
+            // A refusal of an attempt already given up on changes nothing.
+            Err(()) if in_flight.is_none() => {}
             Err(()) => self.retry_or(cx, req, Outcome::Failed, wrap),
         }
     }
@@ -156,7 +169,9 @@ impl Driver {
         match timer {
             ClientTimer::Arrival => Some(self.on_arrival(cx, wrap)),
             ClientTimer::AttemptTimeout { req } => {
-                self.pending.get_mut(&req)?.timer = None;
+                let p = self.pending.get_mut(&req)?;
+                p.timer = None;
+                p.uncertain = true;
                 self.retry_or(cx, req, Outcome::TimedOut, wrap);
                 None
             }
@@ -176,6 +191,7 @@ impl Driver {
             let backoff = self.spec.retry.backoff(attempts, cx.rng());
             cx.set_timer(backoff, wrap(ClientTimer::Retry { req }));
         } else {
+            let outcome = if self.pending[&req].uncertain { Outcome::TimedOut } else { outcome };
             self.complete(cx, req, outcome, None, wrap);
         }
     }

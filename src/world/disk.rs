@@ -4,8 +4,8 @@
 //! and *durable* content (what survives a crash). Writes — append, truncate, overwrite —
 //! change the view at once and join the file's list of pending operations; `fsync` applies
 //! them to the durable content. A crash throws the pending operations away, so exactly the
-//! unsynced writes are lost; with probability `torn_write` the last unsynced append is
-//! *torn*: a random prefix of it reaches the durable content.
+//! unsynced writes are lost; with probability `torn_write` the file written last keeps a
+//! random prefix of its unsynced writes, the last of them *torn* (a prefix of its bytes).
 //!
 //! Silent corruption (drawn from the disk's own stream, `disk/<node>`):
 //! - `write_corruption`: a write is garbled — one random bit of it flips as it is stored;
@@ -91,6 +91,9 @@ struct File {
     view: Vec<u8>,
     durable: Vec<u8>,
     pending: Vec<PendingOp>,
+    /// Bits rotted in bytes that pending writes will still overwrite at fsync: re-applied
+    /// after them, so the rot reaches the durable content too.
+    pending_rot: Vec<(usize, u8)>,
 }
 
 fn apply(content: &mut Vec<u8>, op: &PendingOp) {
@@ -255,7 +258,12 @@ impl Disk {
         for op in std::mem::take(&mut file.pending) {
             apply(&mut file.durable, &op);
         }
-        debug_assert_eq!(file.durable, file.view, "after fsync the durable content is the view");
+        for (byte, mask) in std::mem::take(&mut file.pending_rot) {
+            if let Some(b) = file.durable.get_mut(byte) {
+                *b ^= mask;
+            }
+        }
+        debug_assert_eq!(file.durable.len(), file.view.len(), "after fsync the durable content is the view");
         Ok(())
     }
 
@@ -277,10 +285,12 @@ impl Disk {
         let end = offset.saturating_add(len).min(file.view.len());
         if end > start && self.rng.chance(self.config.read_corruption) {
             let bit = self.rng.below(((end - start) * 8) as u64) as usize;
-            let byte = start + bit / 8;
-            file.view[byte] ^= 1 << (bit % 8);
-            if byte < file.durable.len() {
-                file.durable[byte] ^= 1 << (bit % 8);
+            let (byte, mask) = (start + bit / 8, 1u8 << (bit % 8));
+            file.view[byte] ^= mask;
+            if file.pending.is_empty() && byte < file.durable.len() {
+                file.durable[byte] ^= mask;
+            } else {
+                file.pending_rot.push((byte, mask));
             }
             self.stats.rotten_reads += 1;
         }
@@ -302,26 +312,29 @@ impl Disk {
         self.files.get(name).is_some_and(|f| !f.pending.is_empty())
     }
 
-    /// A crash: every unsynced write is lost, except that the last append may be torn.
+    /// A crash: every unsynced write is lost — except that, with probability `torn_write`,
+    /// the file written last keeps a random prefix of its unsynced writes, in order, the
+    /// last of them torn (a random prefix of its bytes, if it is an append).
     pub fn crash(&mut self) {
         if let Some(name) = self.last_written.take() {
-            let tear = self.rng.chance(self.config.torn_write);
             let file = self.files.get_mut(&name).expect("the last written file exists");
-            if let (true, Some(PendingOp::Append(bytes))) = (tear, file.pending.last()) {
-                // Everything before the last op reaches the disk only if it was synced: a
-                // torn append keeps a prefix of itself on top of the durable content only
-                // when it is the sole pending op.
-                if file.pending.len() == 1 && !bytes.is_empty() {
-                    let keep = self.rng.below(bytes.len() as u64) as usize;
-                    let prefix = bytes[..keep].to_vec();
-                    file.durable.extend_from_slice(&prefix);
-                    self.stats.torn_writes += 1;
+            if !file.pending.is_empty() && self.rng.chance(self.config.torn_write) {
+                let n = file.pending.len();
+                let whole = self.rng.below(n as u64) as usize;
+                for op in file.pending.drain(..whole) {
+                    apply(&mut file.durable, &op);
                 }
+                if let Some(PendingOp::Append(bytes)) = file.pending.first() {
+                    let keep = self.rng.below(bytes.len().max(1) as u64) as usize;
+                    file.durable.extend_from_slice(&bytes[..keep.min(bytes.len())]);
+                }
+                self.stats.torn_writes += 1;
             }
         }
         for file in self.files.values_mut() {
             self.stats.writes_lost_in_crash += file.pending.len() as u64;
             file.pending.clear();
+            file.pending_rot.clear();
             file.view = file.durable.clone();
         }
     }
@@ -485,6 +498,35 @@ mod tests {
             content.iter().filter(|&&b| b == b'b').count(),
             2.min(8 - content.iter().position(|&b| b == b'b').unwrap())
         );
+    }
+
+    #[test]
+    fn rot_in_unsynced_bytes_survives_the_fsync() {
+        let mut d = disk(DiskConfig { read_corruption: 1.0, ..DiskConfig::default() });
+        d.append("f", &[0u8; 16]).unwrap();
+        let seen = d.read("f").unwrap(); // rots one bit of the unsynced append
+        d.fsync("f").unwrap();
+        assert_eq!(d.read_durable("f"), seen.as_slice());
+    }
+
+    #[test]
+    fn a_crash_may_keep_a_prefix_of_many_unsynced_writes() {
+        let mut kept = std::collections::BTreeSet::new();
+        for seed in 0..100 {
+            let mut d = Disk::with_config(
+                DiskConfig { torn_write: 1.0, ..DiskConfig::default() },
+                RngStream::new(seed, "disk/t"),
+            );
+            for chunk in [b"aaaa", b"bbbb", b"cccc"] {
+                d.append("log", chunk).unwrap();
+            }
+            d.crash();
+            let content = d.read("log").unwrap();
+            assert!(b"aaaabbbbcccc".starts_with(&content), "a prefix, in order: {content:?}");
+            assert!(content.len() < 12, "the last kept write is torn");
+            kept.insert(content.len());
+        }
+        assert!(kept.len() > 6, "many prefix lengths occur: {kept:?}");
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub enum Target {
     RandomNodes(u32),
     /// The whole fault pool.
     All,
+    /// One random live node with this role.
+    OneWithRole(String),
+    /// `floor((n - 1) / 2)` nodes of the pool, including every node with this role.
+    MinorityWithRole(String),
 }
 
 /// What an action does.
@@ -52,6 +56,8 @@ pub enum FaultKind {
     Isolate(Target),
     /// Lifts every partition.
     Heal,
+    /// Cuts every pair between the two targets' nodes, both ways.
+    Cut(Target, Target),
     /// Steps the targets' clocks by `by_ns` (negative: back).
     ClockStep {
         target: Target,
@@ -102,6 +108,7 @@ impl FaultKind {
             FaultKind::Partition { one_way: true, .. } => "one_way_partition",
             FaultKind::Isolate(_) => "isolate",
             FaultKind::Heal => "heal",
+            FaultKind::Cut(..) => "cut",
             FaultKind::ClockStep { .. } => "clock_step",
             FaultKind::ClockDrift { .. } => "clock_drift",
             FaultKind::Disk { fault: DiskFault::IoError, .. } => "disk_io_error",

@@ -40,6 +40,19 @@ impl<P: Process> World<P> {
             Target::RandomMinority => self.pick(self.pool.clone(), (self.pool.len().saturating_sub(1)) / 2),
             Target::RandomMajority => self.pick(self.pool.clone(), self.pool.len() / 2 + 1),
             Target::RandomNodes(k) => self.pick(self.pool.clone(), *k as usize),
+            Target::OneWithRole(role) => {
+                let with = self.resolve(&Target::Role(role.clone()));
+                self.pick(with, 1)
+            }
+            Target::MinorityWithRole(role) => {
+                let mut with = self.resolve(&Target::Role(role.clone()));
+                let size = (self.pool.len().saturating_sub(1)) / 2;
+                let rest: Vec<NodeId> = self.pool.iter().copied().filter(|id| !with.contains(id)).collect();
+                let more = size.saturating_sub(with.len());
+                with.extend(self.pick(rest, more));
+                with.sort();
+                with
+            }
         }
     }
 
@@ -56,10 +69,12 @@ impl<P: Process> World<P> {
     }
 
     pub(super) fn crash(&mut self, now: SimTime, id: NodeId) -> bool {
-        let node = &mut self.nodes[id.index()];
-        if !node.is_up() {
+        if !self.nodes[id.index()].is_up() {
             return false;
         }
+        self.callback(now, id, crate::sim::SimDuration::ZERO, |p, cx| p.record_at_crash(cx));
+        self.outbox.clear();
+        let node = &mut self.nodes[id.index()];
         node.process = None;
         node.crash_times.push(now);
         node.incarnation += 1;
@@ -175,11 +190,18 @@ impl<P: Process> World<P> {
                 self.cut(&pairs);
                 (inside, Some(Undo::Unblock(pairs)))
             }
+            FaultKind::Cut(a, b) => {
+                let (a, b) = (self.resolve(a), self.resolve(b));
+                let b: Vec<NodeId> = b.into_iter().filter(|id| !a.contains(id)).collect();
+                let pairs = partition_pairs(&[a.clone(), b.clone()], false);
+                self.cut(&pairs);
+                (a.into_iter().chain(b).collect(), Some(Undo::Unblock(pairs)))
+            }
             FaultKind::Heal => {
                 self.net.heal_all();
                 // Pending timed undos of partitions have nothing left to lift.
                 self.undo.retain(|_, u| !matches!(u, Undo::Unblock(_)));
-                let cut = ["partition", "one_way_partition", "isolate"];
+                let cut = ["partition", "one_way_partition", "isolate", "cut"];
                 for rec in self
                     .history
                     .faults
@@ -265,6 +287,7 @@ impl<P: Process> World<P> {
             | FaultKind::Restart(_)
             | FaultKind::Partition { .. }
             | FaultKind::Isolate(_)
+            | FaultKind::Cut(..)
             | FaultKind::Heal => {
                 unreachable!("node and partition faults are applied by `apply`")
             }

@@ -18,7 +18,7 @@ pub mod network;
 pub mod node;
 
 use crate::process::{Command, Context, Message, NodeId, Process, TimerId};
-use crate::sim::history::History;
+use crate::sim::history::{History, Violation};
 use crate::sim::{EventTag, Handler, RngStream, Scheduler, SimDuration, SimError, SimTime};
 use disk::Disk;
 use fault::{FaultAction, Undo};
@@ -28,6 +28,10 @@ use std::collections::BTreeMap;
 
 /// Builds a node's process, at the start and at every restart, from its durable disk.
 pub type Spawner<P> = Box<dyn Fn(NodeId, &Disk) -> P>;
+
+/// An online checker: called after every callback with the process that just ran, the
+/// instant its work ended, and the list to record violations in.
+pub type Monitor<P> = Box<dyn FnMut(SimTime, NodeId, &P, &mut Vec<Violation>)>;
 
 /// A kernel event of the world.
 #[derive(Debug)]
@@ -71,6 +75,7 @@ pub struct World<P: Process> {
     fault_rng: RngStream,
     outbox: Vec<Command<P::Msg>>,
     max_in_flight: u64,
+    monitor: Option<Monitor<P>>,
 }
 
 impl<P: Process> World<P> {
@@ -95,7 +100,14 @@ impl<P: Process> World<P> {
             fault_rng,
             outbox: Vec::new(),
             max_in_flight,
+            monitor: None,
         }
+    }
+
+    /// Checks properties online, after every callback.
+    pub fn with_monitor(mut self, monitor: Monitor<P>) -> Self {
+        self.monitor = Some(monitor);
+        self
     }
 
     /// Restricts random fault targets to these nodes (by default: every node).
@@ -157,6 +169,7 @@ impl<P: Process> World<P> {
         let process = node.process.as_mut()?;
         let mut cx = Context {
             node: id,
+            incarnation: node.incarnation,
             true_now: now,
             elapsed,
             clock: &node.clock,
@@ -167,7 +180,11 @@ impl<P: Process> World<P> {
             history: &mut self.history,
         };
         f(process, &mut cx);
-        Some(cx.elapsed)
+        let elapsed = cx.elapsed;
+        if let Some(monitor) = self.monitor.as_mut() {
+            monitor(now + elapsed, id, process, &mut self.history.violations);
+        }
+        Some(elapsed)
     }
 
     /// Carries out the commands a callback of `src` recorded.

@@ -201,6 +201,7 @@ impl NetworkBuilder {
             blocked: vec![0; n * n],
             fifo_last: vec![SimTime::ZERO; n * n],
             link_free: vec![SimTime::ZERO; n * n],
+            rule_rng: rng.derive("network/faults"),
             rng,
             rules: BTreeMap::new(),
             next_rule: 0,
@@ -246,6 +247,9 @@ pub struct Network {
     fifo_last: Vec<SimTime>,
     link_free: Vec<SimTime>,
     rng: RngStream,
+    /// Draws of fault rules (corruption, bursty loss): their own stream, so installing a
+    /// rule never shifts the link draws.
+    rule_rng: RngStream,
     rules: BTreeMap<u32, Rule>,
     next_rule: u32,
     /// Pairs in the Gilbert–Elliott bad state.
@@ -301,7 +305,7 @@ impl Network {
 
     /// Corrupts a message's content in place, from the network's stream.
     pub fn corrupt<M: crate::process::Message>(&mut self, msg: &mut M) {
-        msg.corrupt(&mut self.rng);
+        msg.corrupt(&mut self.rule_rng);
         self.stats.corrupted += 1;
     }
 
@@ -386,10 +390,10 @@ impl Network {
             .collect();
         for (p_enter, p_exit, loss) in flaky {
             let bad = self.bad.contains(&(src, dst));
-            let now_bad = if bad { !self.rng.chance(p_exit) } else { self.rng.chance(p_enter) };
+            let now_bad = if bad { !self.rule_rng.chance(p_exit) } else { self.rule_rng.chance(p_enter) };
             if now_bad {
                 self.bad.insert((src, dst));
-                lost |= self.rng.chance(loss);
+                lost |= self.rule_rng.chance(loss);
             } else {
                 self.bad.remove(&(src, dst));
             }
@@ -414,7 +418,7 @@ impl Network {
         }
         let mut bad = false;
         for p in corrupt_p {
-            bad |= self.rng.chance(p);
+            bad |= self.rule_rng.chance(p);
         }
         (held, bad)
     }

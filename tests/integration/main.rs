@@ -3,6 +3,9 @@
 mod common;
 mod crash;
 mod determinism;
+mod fault_errors;
+mod faults;
 mod hello_kv;
 mod network;
+mod reports;
 mod scenario_errors;

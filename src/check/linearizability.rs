@@ -1,0 +1,1191 @@
+//! Linearizability of key-value histories: is there one sequential order of the client
+//! operations, consistent with real time, in which every read returns the latest write?
+//!
+//! # What it owns
+//!
+//! [`check`] judges a run's [`OpRecord`]s against a register per key (initial value absent;
+//! a write sets its value; a read returns the current value). It is generic over the models:
+//! Raft, replication and leases all record the same operations.
+//!
+//! # How the history is read
+//!
+//! - `Ok`: took effect exactly once, at some instant in `[invoke, complete]`.
+//! - `TimedOut`, `Incomplete`: may or may not have taken effect. A write may take effect at
+//!   any instant from its invoke on, even after its timeout or the run's end (its completion
+//!   counts as +∞). Such a read returned nothing to the client: it is dropped.
+//! - `Failed`: dropped, on the assumption that a model answers `Failed` only when it did not
+//!   apply the operation. A model that can fail an operation after applying it must report
+//!   `TimedOut` instead, or a read of that value is flagged here.
+//! - Intervals are closed. An operation invoked at the very nanosecond another completes
+//!   overlaps it, and either may be ordered first (at equal times, calls sort before
+//!   returns). So a violation is never reported that a finer clock could explain; the price is
+//!   that an order fixed within one nanosecond of simulated time is not checked.
+//!
+//! # Algorithm
+//!
+//! A history is linearizable iff each key's sub-history is (locality, Herlihy and Wing), so
+//! keys are checked one at a time, in key order. Per key: Wing and Gong's depth-first search
+//! over call and return entries ordered by time, with Lowe's memo of (set of linearized
+//! operations, register value) — the scheme Porcupine uses. Two exact reductions run first:
+//! a pending write whose value no successful read returned is dropped (were it applied, no
+//! read could have run between it and the next write, so leaving it out changes nothing);
+//! and a pending write whose value no other write of the key carries must take effect before
+//! every read that returned it, so its completion becomes the earliest such read's.
+//!
+//! # Guarantees and limits
+//!
+//! - Deterministic: operations are numbered in `(invoke, index)` order, entries sorted by a
+//!   total key, and the memo is a `BTreeMap`; nothing depends on hash order or the clock.
+//! - Sound and complete when it answers: `NotLinearizable` comes with the longest
+//!   linearizable prefix found and the read that could not be placed after it.
+//! - Exponential in the worst case (the problem is NP-complete). A key whose search takes
+//!   more than `max_steps_per_key` steps is `Unknown`, never a hang; the memo grows by at
+//!   most one entry per step, each holding only the window of the linearized set that is
+//!   neither all done nor all pending.
+
+use crate::sim::history::{OpKind, OpRecord, Outcome};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Limits on the search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Config {
+    /// Search steps allowed per key (a step visits one call or return entry); past it the
+    /// key is `Unknown`.
+    pub max_steps_per_key: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { max_steps_per_key: 1_000_000 }
+    }
+}
+
+/// The judgement on the whole history. A violation outranks an unknown key; among keys of
+/// the same standing the lowest key is named.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Linearizable,
+    NotLinearizable { key: u64, detail: String },
+    Unknown { key: u64, reason: String },
+}
+
+/// What [`check`] found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub keys_checked: u64,
+    /// Operations that entered the search.
+    pub ops_searched: u64,
+    /// Failed operations, reads without a result and pending writes nobody read.
+    pub ops_dropped: u64,
+    /// Search steps over all keys.
+    pub steps: u64,
+    /// The keys that are not linearizable or unknown, in key order.
+    pub keys: Vec<KeyReport>,
+}
+
+/// One key that is not (known to be) linearizable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyReport {
+    pub key: u64,
+    pub ops_searched: u64,
+    pub steps: u64,
+    pub result: KeyResult,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyResult {
+    NotLinearizable(Counterexample),
+    Unknown { reason: String },
+}
+
+/// Why a key is not linearizable. Indices point into the slice given to [`check`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Counterexample {
+    /// The longest linearizable prefix the search found, in linearization order.
+    pub prefix: Vec<usize>,
+    /// The register's value after `prefix`.
+    pub state: Option<u64>,
+    /// A read whose completion had passed, so it had to go next, but which returned a value
+    /// other than `state`.
+    pub blocked: usize,
+    /// The other operations that could have gone next: all reads that disagree with `state`.
+    pub others: Vec<usize>,
+    /// The explanation, for humans.
+    pub detail: String,
+}
+
+/// Checks `ops` (a run's client operations, any order) for linearizability, key by key.
+pub fn check(ops: &[OpRecord], config: &Config) -> Report {
+    let mut by_key: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        assert!(op.complete >= op.invoke, "an operation completes no earlier than its invoke (op {i})");
+        by_key.entry(op.key).or_default().push(i);
+    }
+    let mut report = Report {
+        verdict: Verdict::Linearizable,
+        keys_checked: by_key.len() as u64,
+        ops_searched: 0,
+        ops_dropped: 0,
+        steps: 0,
+        keys: Vec::new(),
+    };
+    for (&key, indices) in &by_key {
+        let (kept, initial) = prepare_key(ops, indices);
+        report.ops_searched += kept.len() as u64;
+        report.ops_dropped += (indices.len() - kept.len()) as u64;
+        let mut search = Search::new(&kept, initial);
+        let end = search.run(config.max_steps_per_key);
+        assert!(search.steps <= config.max_steps_per_key, "the search keeps to its budget");
+        report.steps += search.steps;
+        let result = match end {
+            SearchEnd::Linearizable => continue,
+            SearchEnd::Violation { prefix, blocked, others } => {
+                let last_write = prefix.iter().rev().find(|&&i| ops[i].kind == OpKind::Write);
+                let state = last_write.and_then(|&i| ops[i].value);
+                let detail = explain(ops, key, kept.len(), &prefix, state, blocked, &others);
+                KeyResult::NotLinearizable(Counterexample { prefix, state, blocked, others, detail })
+            }
+            SearchEnd::OutOfBudget { deepest } => KeyResult::Unknown {
+                reason: format!(
+                    "key {key}: the search budget of {} steps ran out with at most {deepest} of {} \
+                     operations linearized; raise 'max_steps_per_key'",
+                    config.max_steps_per_key,
+                    kept.len()
+                ),
+            },
+        };
+        report.keys.push(KeyReport { key, ops_searched: kept.len() as u64, steps: search.steps, result });
+    }
+    assert_eq!(report.ops_searched + report.ops_dropped, ops.len() as u64, "every operation is counted once");
+    report.verdict = verdict_of(&report.keys);
+    report
+}
+
+fn verdict_of(keys: &[KeyReport]) -> Verdict {
+    let violation = keys.iter().find_map(|k| match &k.result {
+        KeyResult::NotLinearizable(c) => {
+            Some(Verdict::NotLinearizable { key: k.key, detail: c.detail.clone() })
+        }
+        KeyResult::Unknown { .. } => None,
+    });
+    let unknown = || {
+        keys.iter().find_map(|k| match &k.result {
+            KeyResult::Unknown { reason } => Some(Verdict::Unknown { key: k.key, reason: reason.clone() }),
+            KeyResult::NotLinearizable(_) => None,
+        })
+    };
+    violation.or_else(unknown).unwrap_or(Verdict::Linearizable)
+}
+
+/// A register value as the search sees it: `UNREAD` for every value no successful read
+/// returned (no read can tell them apart), else a distinct number per value read.
+type Val = u32;
+const UNREAD: Val = 0;
+
+/// One operation as the search sees it.
+#[derive(Clone, Copy, Debug)]
+struct KeyOp {
+    /// Index into the checked slice.
+    index: usize,
+    write: bool,
+    value: Val,
+    invoke: u64,
+    /// `None`: a pending write that may take effect at any time after `invoke`.
+    complete: Option<u64>,
+    /// For the search's order only: the completion, or for a write the first completion of
+    /// a read of its value if earlier.
+    deadline: u64,
+}
+
+/// The key's operations that enter the search, numbered in `(invoke, index)` order, and the
+/// register's initial value (absent).
+fn prepare_key(ops: &[OpRecord], indices: &[usize]) -> (Vec<KeyOp>, Val) {
+    // The earliest completion of a successful read of each value, and how many writes that
+    // may have been applied carry each value.
+    let mut first_read: BTreeMap<Option<u64>, u64> = BTreeMap::new();
+    let mut writers: BTreeMap<Option<u64>, u64> = BTreeMap::new();
+    for op in indices.iter().map(|&i| &ops[i]) {
+        match (op.kind, op.outcome) {
+            (_, Outcome::Failed) | (OpKind::Read, Outcome::TimedOut | Outcome::Incomplete) => {}
+            (OpKind::Read, Outcome::Ok) => {
+                let t = first_read.entry(op.value).or_insert(op.complete.0);
+                *t = (*t).min(op.complete.0);
+            }
+            (OpKind::Write, _) => *writers.entry(op.value).or_default() += 1,
+        }
+    }
+    let ids: BTreeMap<Option<u64>, Val> = first_read.keys().zip(1..).map(|(&v, id)| (v, id)).collect();
+    let val = |v: Option<u64>| ids.get(&v).copied().unwrap_or(UNREAD);
+    let mut kept = Vec::with_capacity(indices.len());
+    for &index in indices {
+        let op = &ops[index];
+        let complete = match (op.kind, op.outcome) {
+            (_, Outcome::Failed) | (OpKind::Read, Outcome::TimedOut | Outcome::Incomplete) => continue,
+            (_, Outcome::Ok) => Some(op.complete.0),
+            (OpKind::Write, Outcome::TimedOut | Outcome::Incomplete) => match first_read.get(&op.value) {
+                None => continue,
+                Some(&t) if writers[&op.value] == 1 => Some(t.max(op.invoke.0)),
+                Some(_) => None,
+            },
+        };
+        let write = op.kind == OpKind::Write;
+        let read_by = if write { first_read.get(&op.value).copied() } else { None };
+        let deadline = complete.unwrap_or(u64::MAX).min(read_by.unwrap_or(u64::MAX));
+        kept.push(KeyOp { index, write, value: val(op.value), invoke: op.invoke.0, complete, deadline });
+    }
+    kept.sort_by_key(|o| (o.invoke, o.index));
+    assert!(kept.iter().all(|o| o.write || o.value != UNREAD), "every read's value is a read value");
+    assert!(kept.len() < NIL as usize / 2, "a key's operations fit the entry list's u32 indices");
+    (kept, val(None))
+}
+
+const HEAD: u32 = 0;
+const NIL: u32 = u32::MAX;
+
+/// The call and return entries as a doubly linked list (node 0 is the head), from which a
+/// linearized operation's two entries are lifted and later put back, in reverse order.
+struct Entries {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// The operation of each node (unused for the head).
+    op: Vec<u32>,
+    /// For a call node, its return node; `NIL` for a return node.
+    ret: Vec<u32>,
+}
+
+impl Entries {
+    fn new(ops: &[KeyOp]) -> Self {
+        // (pending, time, is_return, op): calls before returns at equal times (closed intervals).
+        let mut order: Vec<(bool, u64, bool, u32)> = Vec::with_capacity(2 * ops.len());
+        for (i, o) in ops.iter().enumerate() {
+            order.push((false, o.invoke, false, i as u32));
+            order.push((o.complete.is_none(), o.complete.unwrap_or(0), true, i as u32));
+        }
+        order.sort_unstable();
+        let len = order.len() + 1;
+        let mut entries = Entries {
+            next: (1..=len as u32).map(|n| if n as usize == len { NIL } else { n }).collect(),
+            prev: (0..len as u32).map(|n| n.wrapping_sub(1)).collect(),
+            op: vec![NIL; len],
+            ret: vec![NIL; len],
+        };
+        let mut call_node = vec![NIL; ops.len()];
+        for (k, &(_, _, is_return, op)) in order.iter().enumerate() {
+            let node = k as u32 + 1;
+            entries.op[node as usize] = op;
+            if is_return {
+                let call = call_node[op as usize];
+                assert!(call != NIL, "an operation's call entry precedes its return entry");
+                entries.ret[call as usize] = node;
+            } else {
+                call_node[op as usize] = node;
+            }
+        }
+        assert!(entries.ret.iter().skip(1).filter(|&&r| r != NIL).count() == ops.len(), "one call per op");
+        entries
+    }
+
+    fn is_call(&self, node: u32) -> bool {
+        self.ret[node as usize] != NIL
+    }
+
+    fn unlink(&mut self, node: u32) {
+        let (p, x) = (self.prev[node as usize], self.next[node as usize]);
+        assert_eq!(self.next[p as usize], node, "only a linked entry is lifted");
+        self.next[p as usize] = x;
+        if x != NIL {
+            self.prev[x as usize] = p;
+        }
+    }
+
+    fn relink(&mut self, node: u32) {
+        let (p, x) = (self.prev[node as usize], self.next[node as usize]);
+        assert_eq!(self.next[p as usize], x, "entries are put back in the reverse order of lifting");
+        self.next[p as usize] = node;
+        if x != NIL {
+            self.prev[x as usize] = node;
+        }
+    }
+
+    fn lift(&mut self, call: u32) {
+        self.unlink(call);
+        self.unlink(self.ret[call as usize]);
+    }
+
+    fn unlift(&mut self, call: u32) {
+        self.relink(self.ret[call as usize]);
+        self.relink(call);
+    }
+}
+
+/// The set of linearized operations: a bitset with an incremental hash, and the window
+/// `[lo, hi)` of words outside of which every word is all ones (below) or zero (above).
+struct Linearized {
+    words: Vec<u64>,
+    hash: u64,
+    lo: usize,
+    hi: usize,
+}
+
+fn mix(i: usize) -> u64 {
+    // SplitMix64's finalizer: a fixed, portable hash of an operation's number.
+    let mut z = (i as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Linearized {
+    fn new(n: usize) -> Self {
+        Linearized { words: vec![0; n.div_ceil(64)], hash: 0, lo: 0, hi: 0 }
+    }
+
+    fn set(&mut self, i: usize) {
+        let (w, bit) = (i / 64, 1u64 << (i % 64));
+        assert!(self.words[w] & bit == 0, "an operation is linearized at most once");
+        self.words[w] |= bit;
+        self.hash ^= mix(i);
+        while self.lo < self.words.len() && self.words[self.lo] == u64::MAX {
+            self.lo += 1;
+        }
+        self.hi = self.hi.max(w + 1);
+        assert!(self.lo <= self.hi, "the window is never inverted");
+    }
+
+    fn clear(&mut self, i: usize) {
+        let (w, bit) = (i / 64, 1u64 << (i % 64));
+        assert!(self.words[w] & bit != 0, "only a linearized operation is taken back");
+        self.words[w] &= !bit;
+        self.hash ^= mix(i);
+        self.lo = self.lo.min(w);
+        while self.hi > 0 && self.words[self.hi - 1] == 0 {
+            self.hi -= 1;
+        }
+        assert!(self.lo <= self.hi, "the window is never inverted");
+    }
+
+    fn window(&self) -> &[u64] {
+        &self.words[self.lo..self.hi]
+    }
+}
+
+/// Lowe's memo: the (linearized set, register value) pairs already explored.
+#[derive(Default)]
+struct Memo {
+    buckets: BTreeMap<(u64, Val), Vec<(usize, Box<[u64]>)>>,
+}
+
+impl Memo {
+    /// Records the pair; false if it was already there.
+    fn insert(&mut self, set: &Linearized, state: Val) -> bool {
+        let bucket = self.buckets.entry((set.hash, state)).or_default();
+        let window = set.window();
+        if bucket.iter().any(|(lo, w)| *lo == set.lo && **w == *window) {
+            return false;
+        }
+        bucket.push((set.lo, window.into()));
+        true
+    }
+}
+
+enum SearchEnd {
+    Linearizable,
+    /// Indices are into the checked slice.
+    Violation {
+        prefix: Vec<usize>,
+        blocked: usize,
+        others: Vec<usize>,
+    },
+    OutOfBudget {
+        deepest: usize,
+    },
+}
+
+/// The deepest dead end so far: the stack's operations, kept up to date by copying only the
+/// part of the stack that changed since (`shared` entries still agree).
+#[derive(Default)]
+struct Deepest {
+    prefix: Vec<u32>,
+    shared: usize,
+    blocked: Option<(u32, Val, Vec<u32>)>,
+    depth_max: usize,
+}
+
+/// A node of the search: its candidates, `cands[start..end]` in the order they are tried,
+/// the next one to try, and the first return entry (whose operation must go before any later
+/// call).
+struct Node {
+    start: usize,
+    end: usize,
+    next: usize,
+    ret: u32,
+}
+
+struct Search<'a> {
+    ops: &'a [KeyOp],
+    list: Entries,
+    linearized: Linearized,
+    memo: Memo,
+    /// The placed calls, in order, with the register's value before each.
+    stack: Vec<(u32, Val)>,
+    /// The open nodes: one more than placed calls.
+    nodes: Vec<Node>,
+    /// The candidates of every open node, end to end.
+    cands: Vec<u32>,
+    /// The register after the placed operations.
+    state: Val,
+    /// Operations with a finite completion not placed yet.
+    finite_left: usize,
+    deepest: Deepest,
+    steps: u64,
+}
+
+/// The register: the value after applying `op` to `state`, or `None` if a read disagrees.
+fn apply(state: Val, op: &KeyOp) -> Option<Val> {
+    if op.write {
+        Some(op.value)
+    } else {
+        (op.value == state).then_some(state)
+    }
+}
+
+impl<'a> Search<'a> {
+    fn new(ops: &'a [KeyOp], initial: Val) -> Self {
+        Search {
+            ops,
+            list: Entries::new(ops),
+            linearized: Linearized::new(ops.len()),
+            memo: Memo::default(),
+            stack: Vec::with_capacity(ops.len()),
+            nodes: Vec::with_capacity(ops.len() + 1),
+            cands: Vec::new(),
+            state: initial,
+            finite_left: ops.iter().filter(|o| o.complete.is_some()).count(),
+            deepest: Deepest::default(),
+            steps: 0,
+        }
+    }
+
+    /// Wing and Gong's search with Lowe's memo: place, one at a time, an operation invoked
+    /// before the first pending return; back up when none fits. Success once every
+    /// operation with a finite completion is placed: pending writes left over never took
+    /// effect. A step opens a node or tries one candidate.
+    fn run(&mut self, budget: u64) -> SearchEnd {
+        while self.finite_left > 0 {
+            if self.steps == budget {
+                return SearchEnd::OutOfBudget { deepest: self.deepest.depth_max };
+            }
+            self.steps += 1;
+            if self.nodes.len() == self.stack.len() {
+                self.open_node();
+                continue;
+            }
+            let node = self.nodes.last_mut().expect("a node is open");
+            if node.next == node.end {
+                self.close_node();
+                if self.nodes.is_empty() {
+                    return self.violation();
+                }
+                self.unplace();
+                continue;
+            }
+            let call = self.cands[node.next];
+            node.next += 1;
+            let i = self.list.op[call as usize] as usize;
+            let after = apply(self.state, &self.ops[i]).expect("every candidate fits the register");
+            self.linearized.set(i);
+            if !self.memo.insert(&self.linearized, after) {
+                self.linearized.clear(i);
+                continue;
+            }
+            self.stack.push((call, self.state));
+            self.deepest.depth_max = self.deepest.depth_max.max(self.stack.len());
+            self.state = after;
+            self.list.lift(call);
+            self.finite_left -= usize::from(self.ops[i].complete.is_some());
+        }
+        assert!(self.stack.len() <= self.ops.len(), "each operation is placed at most once");
+        assert!(self.deepest.depth_max >= self.stack.len(), "the deepest point is tracked");
+        SearchEnd::Linearizable
+    }
+
+    /// Lists the node's candidates among the calls before the first return. An operation
+    /// that changes nothing observable (a read that fits the register; an unread write while
+    /// the register holds an unread value) is the only one: any completion stays valid with
+    /// it moved to the front. Nothing left completed before it was invoked, and taken from
+    /// its old place it changes nothing: a read never does, and no read followed the unread
+    /// write before the next write, or that read would have returned its value. So if placing
+    /// it fails, the node fails. Otherwise the candidates are the writes, most urgent first
+    /// (earliest completion or first read of their value), but only one of those whose value
+    /// nobody read: after any of them the others are forced, so all lead to the same place.
+    /// Reads that disagree never fit.
+    fn open_node(&mut self) {
+        let (ops, start) = (self.ops, self.cands.len());
+        let urgency = |list: &Entries, c: u32| {
+            let i = list.op[c as usize];
+            (ops[i as usize].deadline, i)
+        };
+        let (mut forced, mut unread) = (None, None);
+        let mut node = self.list.next[HEAD as usize];
+        while node != NIL && self.list.is_call(node) {
+            let op = &ops[self.list.op[node as usize] as usize];
+            if forced.is_none() && op.value == self.state && (!op.write || op.value == UNREAD) {
+                forced = Some(node);
+            } else if op.write && op.value == UNREAD {
+                if unread.is_none_or(|u| urgency(&self.list, node) < urgency(&self.list, u)) {
+                    unread = Some(node);
+                }
+            } else if op.write {
+                self.cands.push(node);
+            }
+            node = self.list.next[node as usize];
+        }
+        assert!(node != NIL, "with operations left to place, a finite return is pending");
+        if let Some(op) = forced {
+            self.cands.truncate(start);
+            self.cands.push(op);
+        } else {
+            self.cands.extend(unread);
+            let list = &self.list;
+            self.cands[start..].sort_unstable_by_key(|&c| urgency(list, c));
+        }
+        self.nodes.push(Node { start, end: self.cands.len(), next: start, ret: node });
+        assert_eq!(self.nodes.len(), self.stack.len() + 1, "one node per placed operation, and the root");
+    }
+
+    /// Every candidate of the innermost node failed: note the dead end and drop the node.
+    fn close_node(&mut self) {
+        let node = self.nodes.pop().expect("a node is open");
+        assert_eq!(self.cands.len(), node.end, "the innermost node owns the end of the candidates");
+        self.cands.truncate(node.start);
+        self.note_dead_end(node.ret);
+    }
+
+    /// Takes back the last placed operation, returning to its node.
+    fn unplace(&mut self) {
+        let (call, before) = self.stack.pop().expect("a closed node below the root had a placement");
+        self.deepest.shared = self.deepest.shared.min(self.stack.len());
+        let j = self.list.op[call as usize] as usize;
+        self.linearized.clear(j);
+        self.list.unlift(call);
+        self.finite_left += usize::from(self.ops[j].complete.is_some());
+        assert!(
+            apply(before, &self.ops[j]) == Some(self.state),
+            "the stack records the register before each op"
+        );
+        self.state = before;
+    }
+
+    /// At a node where nothing fits (`ret` is its first return, whose operation had to go
+    /// next): remember it if it is the deepest.
+    fn note_dead_end(&mut self, ret: u32) {
+        let state = self.state;
+        let d = &mut self.deepest;
+        if d.blocked.is_some() && self.stack.len() <= d.prefix.len() {
+            return;
+        }
+        d.prefix.truncate(d.shared);
+        d.prefix.extend(self.stack[d.shared..].iter().map(|&(call, _)| self.list.op[call as usize]));
+        d.shared = self.stack.len();
+        let blocked = self.list.op[ret as usize];
+        let mut others = Vec::new();
+        let mut node = self.list.next[HEAD as usize];
+        while node != ret {
+            assert!(self.list.is_call(node), "every entry before the first return is a call");
+            if self.list.op[node as usize] != blocked {
+                others.push(self.list.op[node as usize]);
+            }
+            node = self.list.next[node as usize];
+        }
+        d.blocked = Some((blocked, state, others));
+        assert_eq!(d.prefix.len(), self.stack.len(), "the recorded prefix is the stack");
+    }
+
+    fn violation(&mut self) -> SearchEnd {
+        assert!(self.stack.is_empty() && self.cands.is_empty(), "the root failed last");
+        let (blocked, state, others) = self.deepest.blocked.take().expect("a failed search met a dead end");
+        let disagrees = |op: u32| {
+            let o = &self.ops[op as usize];
+            !o.write && o.value != state
+        };
+        // At the deepest dead end any op that fits would have led deeper.
+        assert!(disagrees(blocked), "the blocked operation is a read that disagrees with the register");
+        assert!(others.iter().all(|&o| disagrees(o)), "every other candidate disagrees too");
+        let index = |op: &u32| self.ops[*op as usize].index;
+        SearchEnd::Violation {
+            prefix: self.deepest.prefix.iter().map(index).collect(),
+            blocked: index(&blocked),
+            others: others.iter().map(index).collect(),
+        }
+    }
+}
+
+fn show(value: Option<u64>) -> String {
+    value.map_or_else(|| "absent".to_string(), |v| v.to_string())
+}
+
+fn describe(op: &OpRecord) -> String {
+    let what = match op.kind {
+        OpKind::Write => format!("write {}", show(op.value)),
+        OpKind::Read => format!("read -> {}", show(op.value)),
+    };
+    let outcome = match op.outcome {
+        Outcome::Ok => "ok",
+        Outcome::Failed => "failed",
+        Outcome::TimedOut => "timed out",
+        Outcome::Incomplete => "incomplete",
+    };
+    format!("client {} {what} [{} ns, {} ns] {outcome}", op.client.0, op.invoke.0, op.complete.0)
+}
+
+fn explain(
+    ops: &[OpRecord],
+    key: u64,
+    searched: usize,
+    prefix: &[usize],
+    state: Option<u64>,
+    blocked: usize,
+    others: &[usize],
+) -> String {
+    const SHOWN: usize = 3;
+    let b = &ops[blocked];
+    let tail: Vec<String> = prefix.iter().rev().take(SHOWN).rev().map(|&i| describe(&ops[i])).collect();
+    let elided = if prefix.len() > SHOWN { "...; " } else { "" };
+    let placed = if prefix.is_empty() { String::new() } else { format!(" ({elided}{})", tail.join("; ")) };
+    let mut detail = format!(
+        "key {key}: not linearizable: the longest linearizable prefix places {} of {searched} operations\
+         {placed}, after which the register holds {}; then {} must take effect by {} ns but it \
+         returned {}",
+        prefix.len(),
+        show(state),
+        describe(b),
+        b.complete.0,
+        show(b.value),
+    );
+    if !others.is_empty() {
+        let shown: Vec<String> = others.iter().take(SHOWN).map(|&i| describe(&ops[i])).collect();
+        let more =
+            if others.len() > SHOWN { format!(" and {} more", others.len() - SHOWN) } else { String::new() };
+        detail += &format!(
+            ", and the only other operations that may go first are reads that disagree too ({}{more})",
+            shown.join("; ")
+        );
+    }
+    let writes: Vec<&OpRecord> =
+        ops.iter().filter(|o| o.key == key && o.kind == OpKind::Write && o.value == b.value).collect();
+    if b.value.is_some() && writes.is_empty() {
+        detail += &format!("; no operation ever wrote {} to this key", show(b.value));
+    } else if !writes.is_empty() && writes.iter().all(|o| o.outcome == Outcome::Failed) {
+        detail +=
+            &format!("; only failed writes wrote {} (a failed write is taken as not applied)", show(b.value));
+    }
+    detail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::history::ClientId;
+    use crate::sim::{RngStream, SimTime};
+    use proptest::prelude::*;
+
+    fn op(
+        client: u32,
+        kind: OpKind,
+        key: u64,
+        value: Option<u64>,
+        span: (u64, u64),
+        outcome: Outcome,
+    ) -> OpRecord {
+        OpRecord {
+            client: ClientId(client),
+            kind,
+            key,
+            value,
+            invoke: SimTime(span.0),
+            complete: SimTime(span.1),
+            outcome,
+            attempts: 1,
+        }
+    }
+
+    fn w(client: u32, value: u64, invoke: u64, complete: u64) -> OpRecord {
+        op(client, OpKind::Write, 1, Some(value), (invoke, complete), Outcome::Ok)
+    }
+
+    fn r(client: u32, value: Option<u64>, invoke: u64, complete: u64) -> OpRecord {
+        op(client, OpKind::Read, 1, value, (invoke, complete), Outcome::Ok)
+    }
+
+    fn ended(mut o: OpRecord, outcome: Outcome) -> OpRecord {
+        o.outcome = outcome;
+        o
+    }
+
+    fn on_key(mut o: OpRecord, key: u64) -> OpRecord {
+        o.key = key;
+        o
+    }
+
+    fn verdict(ops: &[OpRecord]) -> Verdict {
+        check(ops, &Config::default()).verdict
+    }
+
+    fn assert_linearizable(ops: &[OpRecord]) {
+        let report = check(ops, &Config::default());
+        assert_eq!(report.verdict, Verdict::Linearizable, "{report:#?}");
+    }
+
+    /// The counterexample of the only failing key.
+    fn counterexample(ops: &[OpRecord]) -> Counterexample {
+        let report = check(ops, &Config::default());
+        assert!(matches!(report.verdict, Verdict::NotLinearizable { .. }), "{report:#?}");
+        assert_eq!(report.keys.len(), 1);
+        match report.keys[0].result.clone() {
+            KeyResult::NotLinearizable(c) => c,
+            other => panic!("expected a counterexample, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_history_is_linearizable() {
+        let report = check(&[], &Config::default());
+        assert_eq!(report.verdict, Verdict::Linearizable);
+        assert_eq!((report.keys_checked, report.ops_searched, report.steps), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_sequential_history_is_linearizable() {
+        assert_linearizable(&[r(0, None, 0, 5), w(0, 1, 10, 20), r(1, Some(1), 30, 40), w(1, 2, 50, 60)]);
+        assert_linearizable(&[w(0, 1, 0, 10), r(0, Some(1), 20, 30), w(0, 2, 40, 50), r(0, Some(2), 60, 70)]);
+    }
+
+    #[test]
+    fn a_read_after_concurrent_writes_may_see_either() {
+        for seen in [1, 2] {
+            assert_linearizable(&[w(0, 1, 0, 100), w(1, 2, 10, 90), r(2, Some(seen), 200, 300)]);
+        }
+        // But once one is seen after both completed, the other cannot come back.
+        let ops = [w(0, 1, 0, 100), w(1, 2, 10, 90), r(2, Some(2), 200, 300), r(2, Some(1), 400, 500)];
+        assert_eq!(counterexample(&ops).blocked, 3);
+    }
+
+    #[test]
+    fn a_read_concurrent_with_a_write_may_see_old_or_new() {
+        for seen in [Some(1), Some(2)] {
+            assert_linearizable(&[w(0, 1, 0, 10), w(0, 2, 20, 40), r(1, seen, 25, 35)]);
+        }
+        assert_linearizable(&[w(0, 1, 0, 10), r(1, None, 5, 15)]);
+        // Both readers may see the new value while the write is still in flight.
+        assert_linearizable(&[w(0, 1, 0, 100), r(1, Some(1), 10, 20), r(2, None, 5, 50)]);
+    }
+
+    #[test]
+    fn a_stale_read_after_a_completed_write_is_not_linearizable() {
+        let ops = [w(0, 1, 0, 10), w(0, 2, 20, 30), r(1, Some(1), 40, 50)];
+        let c = counterexample(&ops);
+        assert_eq!((c.prefix.clone(), c.state, c.blocked), (vec![0, 1], Some(2), 2));
+        assert!(c.detail.contains("register holds 2"), "{}", c.detail);
+        assert!(c.detail.contains("client 1 read -> 1 [40 ns, 50 ns] ok"), "{}", c.detail);
+    }
+
+    #[test]
+    fn a_flip_flop_read_is_not_linearizable() {
+        // The write of 2 is in flight throughout, but once a read saw 2 a later one cannot see 1.
+        let ops = [w(0, 1, 0, 10), w(0, 2, 20, 100), r(1, Some(2), 30, 40), r(1, Some(1), 50, 60)];
+        let c = counterexample(&ops);
+        assert_eq!((c.prefix.clone(), c.state, c.blocked), (vec![0, 1, 2], Some(2), 3));
+        // Reversed (old, then new) it is fine.
+        assert_linearizable(&[
+            w(0, 1, 0, 10),
+            w(0, 2, 20, 100),
+            r(1, Some(1), 30, 40),
+            r(1, Some(2), 50, 60),
+        ]);
+    }
+
+    #[test]
+    fn a_read_of_a_value_never_written_is_not_linearizable() {
+        let c = counterexample(&[w(0, 1, 0, 10), r(1, Some(7), 20, 30)]);
+        assert_eq!(c.blocked, 1);
+        assert!(c.detail.contains("no operation ever wrote 7 to this key"), "{}", c.detail);
+        // Seeing absent after a completed write is a stale read, not a corruption.
+        let c = counterexample(&[w(0, 1, 0, 10), r(1, None, 20, 30)]);
+        assert!(!c.detail.contains("ever wrote"), "{}", c.detail);
+    }
+
+    #[test]
+    fn intervals_are_closed_so_touching_operations_overlap() {
+        // The read is invoked at the instant the write completes: either order is allowed.
+        assert_linearizable(&[w(0, 1, 0, 10), r(1, None, 10, 20)]);
+        assert_linearizable(&[r(1, Some(1), 0, 10), w(0, 1, 10, 20)]);
+        // One nanosecond apart they are ordered.
+        assert_eq!(counterexample(&[w(0, 1, 0, 10), r(1, None, 11, 20)]).blocked, 1);
+        assert_eq!(counterexample(&[r(1, Some(1), 0, 10), w(0, 1, 11, 20)]).blocked, 0);
+        // Zero-length operations at the same instant overlap as well.
+        assert_linearizable(&[r(1, Some(1), 5, 5), w(0, 1, 5, 5), r(2, None, 5, 5)]);
+    }
+
+    #[test]
+    fn a_timed_out_write_may_take_effect_later_or_never() {
+        let timed_out = ended(w(0, 2, 20, 30), Outcome::TimedOut);
+        // Seen, even long after its timeout, and after a read that did not see it yet.
+        assert_linearizable(&[
+            w(0, 1, 0, 10),
+            timed_out.clone(),
+            r(1, Some(1), 40, 50),
+            r(1, Some(2), 60, 70),
+        ]);
+        // Never seen.
+        assert_linearizable(&[
+            w(0, 1, 0, 10),
+            timed_out.clone(),
+            r(1, Some(1), 40, 50),
+            r(1, Some(1), 60, 70),
+        ]);
+        // Seen, then not seen, with no other write: it cannot be undone.
+        let ops = [w(0, 1, 0, 10), timed_out, r(1, Some(2), 40, 50), r(1, Some(1), 60, 70)];
+        let c = counterexample(&ops);
+        assert_eq!((c.state, c.blocked), (Some(2), 3));
+        // Seen before it was invoked: impossible.
+        let ops = [w(0, 1, 0, 10), r(1, Some(2), 12, 15), ended(w(0, 2, 20, 30), Outcome::TimedOut)];
+        assert_eq!(counterexample(&ops).blocked, 1);
+    }
+
+    #[test]
+    fn a_pending_write_with_a_shared_value_may_take_effect_after_its_twin() {
+        // Two writes of 5: the first read of 5 may see the first, and the timed-out one may
+        // land after the write of 6, long after that read.
+        let ops = [
+            w(0, 5, 0, 10),
+            ended(w(0, 5, 20, 30), Outcome::TimedOut),
+            r(1, Some(5), 32, 35),
+            w(0, 6, 40, 50),
+            r(1, Some(5), 60, 70),
+        ];
+        assert_linearizable(&ops);
+        // With a unique value, the timed-out write must land before the first read of it.
+        let unique = [
+            ended(w(0, 5, 20, 30), Outcome::TimedOut),
+            r(1, Some(5), 32, 35),
+            w(0, 6, 40, 50),
+            r(1, Some(5), 60, 70),
+        ];
+        assert_eq!(counterexample(&unique).state, Some(6));
+        let ok_twin = [w(0, 5, 0, 10), w(0, 5, 20, 30), w(0, 6, 40, 50), r(1, Some(5), 60, 70)];
+        assert_eq!(counterexample(&ok_twin).state, Some(6));
+    }
+
+    #[test]
+    fn a_write_of_the_value_the_register_holds_is_not_forced_first() {
+        // The second write of 5 must land after the read of 6, though 5 is already there.
+        let ops = [
+            w(0, 5, 0, 10),
+            w(1, 5, 20, 100),
+            w(2, 6, 20, 100),
+            r(3, Some(6), 30, 40),
+            r(3, Some(5), 110, 120),
+        ];
+        assert_linearizable(&ops);
+    }
+
+    #[test]
+    fn concurrent_writes_nobody_read_are_cheap() {
+        // 40 concurrent writes whose values nobody read, beside the write of 7 that was read.
+        let mut ops: Vec<OpRecord> = (1..=40).map(|v| w(v, 100 + u64::from(v), 0, 100)).collect();
+        ops.push(w(0, 7, 0, 100));
+        ops.push(r(0, Some(7), 200, 210));
+        let budget = Config { max_steps_per_key: 1_000 };
+        assert_eq!(check(&ops, &budget).verdict, Verdict::Linearizable);
+        ops.push(r(0, None, 220, 230));
+        let report = check(&ops, &budget);
+        match &report.keys[..] {
+            [KeyReport { result: KeyResult::NotLinearizable(c), .. }] => {
+                assert_eq!((c.prefix.len(), c.state, c.blocked), (42, Some(7), 42))
+            }
+            other => panic!("expected one counterexample, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn incomplete_operations_are_pending() {
+        let incomplete_write = ended(w(0, 2, 20, 1_000), Outcome::Incomplete);
+        assert_linearizable(&[w(0, 1, 0, 10), incomplete_write.clone(), r(1, Some(2), 30, 40)]);
+        assert_linearizable(&[w(0, 1, 0, 10), incomplete_write.clone(), r(1, Some(1), 30, 40)]);
+        // An incomplete or timed-out read returned nothing: its recorded value is ignored.
+        let lost_reads = [
+            w(0, 1, 0, 10),
+            ended(r(1, Some(99), 20, 1_000), Outcome::Incomplete),
+            ended(r(2, None, 20, 30), Outcome::TimedOut),
+        ];
+        let report = check(&lost_reads, &Config::default());
+        assert_eq!((report.verdict, report.ops_searched, report.ops_dropped), (Verdict::Linearizable, 1, 2));
+        // A pending write nobody read is dropped before the search.
+        let unread = [w(0, 1, 0, 10), incomplete_write, r(1, Some(1), 30, 40)];
+        assert_eq!(check(&unread, &Config::default()).ops_dropped, 1);
+    }
+
+    #[test]
+    fn a_failed_write_whose_value_is_read_is_not_linearizable() {
+        let ops = [w(0, 1, 0, 10), ended(w(0, 2, 20, 30), Outcome::Failed), r(1, Some(2), 40, 50)];
+        let c = counterexample(&ops);
+        assert_eq!(c.blocked, 2);
+        assert!(c.detail.contains("only failed writes wrote 2"), "{}", c.detail);
+        // A failed write nobody read is harmless, and a failed read is ignored.
+        assert_linearizable(&[
+            w(0, 1, 0, 10),
+            ended(w(0, 2, 20, 30), Outcome::Failed),
+            r(1, Some(1), 40, 50),
+            ended(r(1, Some(42), 60, 70), Outcome::Failed),
+        ]);
+    }
+
+    #[test]
+    fn the_verdict_names_the_only_bad_key() {
+        let mut ops = Vec::new();
+        for key in [3, 1, 2] {
+            ops.push(on_key(w(0, 10 * key, 0, 10), key));
+            ops.push(on_key(w(1, 10 * key + 1, 20, 30), key));
+            let seen = if key == 2 { 10 * key } else { 10 * key + 1 };
+            ops.push(on_key(r(2, Some(seen), 40, 50), key));
+        }
+        let report = check(&ops, &Config::default());
+        assert_eq!(report.keys_checked, 3);
+        assert_eq!(report.keys.len(), 1);
+        assert_eq!(report.keys[0].key, 2);
+        match &report.verdict {
+            Verdict::NotLinearizable { key, detail } => {
+                assert_eq!(*key, 2);
+                assert!(detail.starts_with("key 2: not linearizable"), "{detail}");
+            }
+            other => panic!("expected a violation on key 2, got {other:?}"),
+        }
+        // A violation outranks an unknown key, and both are listed.
+        ops.extend(hard_key(9, 16));
+        let report = check(&ops, &Config { max_steps_per_key: 5_000 });
+        assert!(matches!(report.verdict, Verdict::NotLinearizable { key: 2, .. }), "{:?}", report.verdict);
+        assert_eq!(report.keys.iter().map(|k| k.key).collect::<Vec<_>>(), vec![2, 9]);
+    }
+
+    /// `n` fully concurrent writes, then reads that see 1, 2, ..., n and 1 again: not
+    /// linearizable, but the search tries about n * 2^(n-1) (set, last write) pairs to find out.
+    fn hard_key(key: u64, n: u64) -> Vec<OpRecord> {
+        let mut ops: Vec<OpRecord> = (1..=n).map(|v| on_key(w(v as u32, v, 0, 100), key)).collect();
+        for (i, seen) in (1..=n).chain([1]).enumerate() {
+            ops.push(on_key(r(0, Some(seen), 200 + 20 * i as u64, 210 + 20 * i as u64), key));
+        }
+        ops
+    }
+
+    #[test]
+    fn a_search_past_its_budget_is_unknown_not_a_hang() {
+        let ops = hard_key(4, 40);
+        let report = check(&ops, &Config { max_steps_per_key: 10_000 });
+        match &report.verdict {
+            Verdict::Unknown { key, reason } => {
+                assert_eq!(*key, 4);
+                assert!(reason.contains("raise 'max_steps_per_key'"), "{reason}");
+            }
+            other => panic!("expected unknown, got {other:?}"),
+        }
+        assert_eq!(report.steps, 10_000);
+        // A small instance of the same shape is decided.
+        // Its deepest dead end: all writes, 1 last, then the read of 1; the read of 2 is stuck.
+        let c = counterexample(&hard_key(4, 6));
+        assert_eq!((c.prefix.len(), c.state, c.blocked), (7, Some(1), 7));
+    }
+
+    #[test]
+    fn the_report_is_deterministic() {
+        let ops = register_history(&specs_from_seed(7, 600, 8, 10));
+        assert_eq!(check(&ops, &Config::default()), check(&ops, &Config::default()));
+    }
+
+    #[test]
+    fn five_thousand_operations_over_a_hundred_keys_are_linearizable() {
+        // Timed by running this test alone in release mode; the test asserts only the verdict.
+        let ops = register_history(&specs_from_seed(42, 5_000, 8, 100));
+        let report = check(&ops, &Config::default());
+        assert_eq!(report.verdict, Verdict::Linearizable, "{report:#?}");
+        assert_eq!(report.keys_checked, 100);
+    }
+
+    /// One operation of a generated history: who, what, and where in time it takes effect.
+    #[derive(Clone, Debug)]
+    struct Spec {
+        client: u32,
+        key: u64,
+        write: bool,
+        gap: u64,
+        duration: u64,
+        /// Where in its interval the op takes effect, in percent (up to 200 for a timed-out
+        /// write, which may take effect after its timeout).
+        effect_pct: u64,
+        /// 0: failed; 1: timed out, applied; 2: timed out, not applied; 3: incomplete,
+        /// applied; 4: incomplete, not applied; otherwise ok.
+        fate: u8,
+    }
+
+    fn specs_from_seed(seed: u64, n: usize, clients: u64, keys: u64) -> Vec<Spec> {
+        let mut rng = RngStream::new(seed, "linearizability-test");
+        (0..n)
+            .map(|_| Spec {
+                client: rng.below(clients) as u32,
+                key: rng.below(keys),
+                write: rng.chance(0.4),
+                gap: rng.below(20),
+                duration: rng.below(100),
+                effect_pct: rng.below(201),
+                fate: rng.below(30) as u8,
+            })
+            .collect()
+    }
+
+    /// A history of a real linearizable register: each client runs its operations one after
+    /// another, and each takes effect at one instant inside its interval.
+    fn register_history(specs: &[Spec]) -> Vec<OpRecord> {
+        let mut cursor: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut ops = Vec::with_capacity(specs.len());
+        let mut effects: Vec<(u64, usize)> = Vec::new();
+        for (i, s) in specs.iter().enumerate() {
+            let invoke = cursor.get(&s.client).copied().unwrap_or(0) + s.gap;
+            let complete = invoke + s.duration;
+            cursor.insert(s.client, complete);
+            let (outcome, applied) = match s.fate {
+                0 => (Outcome::Failed, false),
+                1 => (Outcome::TimedOut, true),
+                2 => (Outcome::TimedOut, false),
+                3 => (Outcome::Incomplete, true),
+                4 => (Outcome::Incomplete, false),
+                _ => (Outcome::Ok, true),
+            };
+            let kind = if s.write { OpKind::Write } else { OpKind::Read };
+            let value = if s.write { Some(i as u64 + 1) } else { Some(999_999) };
+            ops.push(op(s.client, kind, s.key, value, (invoke, complete), outcome));
+            let late = s.write && outcome != Outcome::Ok;
+            let pct = if late { s.effect_pct } else { s.effect_pct.min(100) };
+            if applied && (s.write || outcome == Outcome::Ok) {
+                effects.push((invoke + s.duration * pct / 100, i));
+            }
+        }
+        effects.sort_unstable();
+        let mut register: BTreeMap<u64, u64> = BTreeMap::new();
+        for (_, i) in effects {
+            let o = &mut ops[i];
+            match o.kind {
+                OpKind::Write => {
+                    register.insert(o.key, o.value.expect("generated writes carry a value"));
+                }
+                OpKind::Read => o.value = register.get(&o.key).copied(),
+            }
+        }
+        ops
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (0u32..4, 0u64..3, any::<bool>(), 0u64..4, 0u64..6, 0u64..=200, 0u8..10).prop_map(
+            |(client, key, write, gap, duration, effect_pct, fate)| Spec {
+                client,
+                key,
+                write,
+                gap,
+                duration,
+                effect_pct,
+                fate,
+            },
+        )
+    }
+
+    /// A reference: tries every order of the key's operations (pending writes may be left out).
+    fn brute_force(ops: &[OpRecord]) -> bool {
+        // (write, value, invoke, complete; None: pending)
+        let kept: Vec<(bool, Option<u64>, u64, Option<u64>)> = ops
+            .iter()
+            .filter_map(|o| match (o.kind, o.outcome) {
+                (_, Outcome::Failed) | (OpKind::Read, Outcome::TimedOut | Outcome::Incomplete) => None,
+                (kind, Outcome::Ok) => Some((kind == OpKind::Write, o.value, o.invoke.0, Some(o.complete.0))),
+                (OpKind::Write, _) => Some((true, o.value, o.invoke.0, None)),
+            })
+            .collect();
+        fn go(
+            ops: &[(bool, Option<u64>, u64, Option<u64>)],
+            left: &mut Vec<usize>,
+            state: Option<u64>,
+        ) -> bool {
+            if left.iter().all(|&i| ops[i].3.is_none()) {
+                return true;
+            }
+            for k in 0..left.len() {
+                let x = ops[left[k]];
+                let must_wait = left.iter().any(|&y| y != left[k] && ops[y].3.is_some_and(|c| c < x.2));
+                if must_wait || (!x.0 && x.1 != state) {
+                    continue;
+                }
+                let taken = left.remove(k);
+                let ok = go(ops, left, if x.0 { x.1 } else { state });
+                left.insert(k, taken);
+                if ok {
+                    return true;
+                }
+            }
+            false
+        }
+        go(&kept, &mut (0..kept.len()).collect(), None)
+    }
+
+    fn small_op() -> impl Strategy<Value = OpRecord> {
+        let outcome = prop_oneof![
+            6 => Just(Outcome::Ok),
+            1 => Just(Outcome::Failed),
+            2 => Just(Outcome::TimedOut),
+            1 => Just(Outcome::Incomplete),
+        ];
+        (any::<bool>(), 0u64..4, 0u64..8, 0u64..5, outcome).prop_map(|(write, v, invoke, len, outcome)| {
+            let value = if v == 0 && !write { None } else { Some(v.max(1)) };
+            let kind = if write { OpKind::Write } else { OpKind::Read };
+            op(0, kind, 1, value, (invoke, invoke + len), outcome)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_real_register_is_always_linearizable(specs in prop::collection::vec(spec(), 0..40)) {
+            let ops = register_history(&specs);
+            prop_assert_eq!(verdict(&ops), Verdict::Linearizable);
+        }
+
+        #[test]
+        fn a_read_of_a_value_never_written_is_always_caught(
+            specs in prop::collection::vec(spec(), 1..40),
+            pick in any::<prop::sample::Index>(),
+        ) {
+            let mut ops = register_history(&specs);
+            let reads: Vec<usize> = (0..ops.len())
+                .filter(|&i| ops[i].kind == OpKind::Read && ops[i].outcome == Outcome::Ok)
+                .collect();
+            prop_assume!(!reads.is_empty());
+            let i = reads[pick.index(reads.len())];
+            ops[i].value = Some(u64::MAX);
+            let report = check(&ops, &Config::default());
+            let is_violation = matches!(report.verdict, Verdict::NotLinearizable { key, .. } if key == ops[i].key);
+            prop_assert!(is_violation, "{:?}", report.verdict);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn small_histories_agree_with_brute_force(ops in prop::collection::vec(small_op(), 0..10)) {
+            let expected = brute_force(&ops);
+            let report = check(&ops, &Config::default());
+            prop_assert_eq!(report.verdict == Verdict::Linearizable, expected, "{:#?}", report);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Raft's safety properties, checked online (after every callback of a server).
+//!
+//! - Election Safety: at most one leader per term.
+//! - Leader Append-Only: a leader never overwrites or deletes entries in its log.
+//! - Log Matching: two logs with an entry of the same index and term are identical up to it.
+//! - Leader Completeness: a leader's log holds every entry committed before its term.
+//! - State Machine Safety: no two servers commit (and so apply) different entries at one index.
+//!
+//! Logs are compared through the servers' prefix digests (`RaftServer::chain`: entry `i`'s
+//! digest covers entries `1..=i`), so each check is O(1) per new entry. A digest collision
+//! could hide a violation (probability about 2^-64 per comparison), never invent one.
+
+use crate::process::NodeId;
+use crate::protocols::raft::{RaftNode, RaftServer, Role};
+use crate::sim::history::Violation;
+use crate::sim::SimTime;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The names of the properties, as scenarios' `Property(..)` expectations spell them.
+pub const PROPERTIES: [&str; 5] =
+    ["election_safety", "leader_append_only", "log_matching", "leader_completeness", "state_machine_safety"];
+
+/// At most this many violations are recorded per property (the first is what matters).
+const MAX_PER_PROPERTY: usize = 10;
+
+#[derive(Default)]
+pub struct RaftMonitor {
+    leaders: BTreeMap<u64, u32>,
+    /// Per node while it leads: (term, log length, digest at that length).
+    leading: BTreeMap<u32, (u64, usize, u64)>,
+    /// Per index: every (term, digest) seen for it.
+    seen: BTreeMap<u64, Vec<(u64, u64)>>,
+    /// Per node: how much of its log was checked, and the digest at that length.
+    checked: BTreeMap<u32, (usize, u64)>,
+    /// Committed entries as known so far: (term, digest) by index − 1.
+    committed: Vec<(u64, u64)>,
+    became_leader: BTreeSet<(u32, u64)>,
+    counts: BTreeMap<&'static str, usize>,
+}
+
+impl RaftMonitor {
+    /// A monitor for `World::with_monitor`.
+    pub fn boxed() -> crate::world::Monitor<RaftNode> {
+        let mut m = RaftMonitor::default();
+        Box::new(move |time, node, p: &RaftNode, out| {
+            if let Some(s) = p.server() {
+                m.observe(time, node, s, out);
+            }
+        })
+    }
+
+    fn report(
+        &mut self,
+        out: &mut Vec<Violation>,
+        (time, node): (SimTime, u32),
+        property: &'static str,
+        detail: String,
+    ) {
+        let n = self.counts.entry(property).or_insert(0);
+        *n += 1;
+        if *n <= MAX_PER_PROPERTY {
+            out.push(Violation { time, node, property, detail });
+        }
+    }
+
+    pub fn observe(&mut self, time: SimTime, node: NodeId, s: &RaftServer, out: &mut Vec<Violation>) {
+        let at = (time, node.0);
+        self.election_safety(at, s, out);
+        self.append_only(at, s, out);
+        self.log_matching(at, s, out);
+        self.commitment(at, s, out);
+    }
+
+    fn election_safety(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {
+        if s.role() != Role::Leader {
+            return;
+        }
+        let first = *self.leaders.entry(s.term()).or_insert(at.1);
+        if first != at.1 {
+            let detail = format!("nodes {first} and {} both lead term {}", at.1, s.term());
+            self.report(out, at, "election_safety", detail);
+        }
+    }
+
+    fn append_only(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {
+        let node = at.1;
+        if s.role() != Role::Leader {
+            self.leading.remove(&node);
+            return;
+        }
+        let chain = s.chain();
+        if let Some(&(term, len, digest)) = self.leading.get(&node) {
+            let intact = term != s.term() || len == 0 || (chain.len() >= len && chain[len - 1] == digest);
+            if !intact {
+                let detail = format!("leader of term {term} changed its log below index {len}");
+                self.report(out, at, "leader_append_only", detail);
+            }
+        }
+        self.leading.insert(node, (s.term(), chain.len(), chain.last().copied().unwrap_or(0)));
+    }
+
+    fn log_matching(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {
+        let (log, chain) = (s.log(), s.chain());
+        let (mut from, digest) = self.checked.get(&at.1).copied().unwrap_or((0, 0));
+        if from > chain.len() || (from > 0 && chain[from - 1] != digest) {
+            from = 0; // the log was cut and rewritten: check it again
+        }
+        for i in from..log.len() {
+            let (index, term, d) = (i as u64 + 1, log[i].term, chain[i]);
+            let seen = self.seen.entry(index).or_default();
+            match seen.iter().find(|&&(t, _)| t == term) {
+                Some(&(_, other)) if other != d => {
+                    let detail = format!(
+                        "two logs hold an entry of term {term} at index {index} with different prefixes"
+                    );
+                    self.report(out, at, "log_matching", detail);
+                }
+                Some(_) => {}
+                None => seen.push((term, d)),
+            }
+        }
+        self.checked.insert(at.1, (log.len(), chain.last().copied().unwrap_or(0)));
+    }
+
+    fn commitment(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {
+        let (log, chain) = (s.log(), s.chain());
+        let commit = (s.commit_index() as usize).min(log.len());
+        let known = commit.min(self.committed.len());
+        if known > 0 && chain[known - 1] != self.committed[known - 1].1 {
+            let index = (0..known).find(|&i| chain[i] != self.committed[i].1).unwrap_or(known - 1);
+            let detail = format!(
+                "index {} committed with term {} here and term {} elsewhere",
+                index + 1,
+                log[index].term,
+                self.committed[index].0
+            );
+            self.report(out, at, "state_machine_safety", detail);
+        }
+        if known == self.committed.len() {
+            for i in known..commit {
+                self.committed.push((log[i].term, chain[i]));
+            }
+        }
+        if s.role() == Role::Leader && self.became_leader.insert((at.1, s.term())) {
+            let c = self.committed.len();
+            let complete = c == 0 || (chain.len() >= c && chain[c - 1] == self.committed[c - 1].1);
+            if !complete {
+                let detail = format!("leader of term {} lacks committed entries up to index {c}", s.term());
+                self.report(out, at, "leader_completeness", detail);
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! A Raft client: the workload's driver plus leader discovery.
+//!
+//! A client sends each attempt to the server it believes leads. A refusal that names
+//! another leader is followed at once, within the same attempt (at most a few hops); a
+//! refusal with no useful hint, or an attempt that times out, moves the client to the next
+//! server, and the driver's retry policy decides what happens to the operation.
+
+use super::{RaftMsg, RaftNode, RaftTimer, Refusal};
+use crate::process::{Context, NodeId};
+use crate::workload::{ClientTimer, Driver, Request};
+
+const MAX_REDIRECTS: u32 = 3;
+
+#[derive(Clone, Debug)]
+pub struct RaftClient {
+    pub driver: Driver,
+    servers: Vec<NodeId>,
+    target: usize,
+    /// Redirects followed for the current attempt of each request.
+    redirects: std::collections::BTreeMap<u64, u32>,
+}
+
+fn wrap(t: ClientTimer) -> RaftTimer {
+    RaftTimer::Client(t)
+}
+
+impl RaftClient {
+    pub fn new(driver: Driver, servers: Vec<NodeId>) -> Self {
+        let target = driver.client().0 as usize % servers.len();
+        RaftClient { driver, servers, target, redirects: Default::default() }
+    }
+
+    fn send(&mut self, cx: &mut Context<'_, RaftNode>, req: Option<Request>) {
+        if let Some(req) = req {
+            self.redirects.remove(&req.id);
+            cx.send(self.servers[self.target], RaftMsg::Request(req));
+        }
+    }
+
+    fn rotate(&mut self) {
+        self.target = (self.target + 1) % self.servers.len();
+    }
+
+    pub fn on_start(&mut self, cx: &mut Context<'_, RaftNode>) {
+        self.driver.start(cx, wrap);
+    }
+
+    pub fn on_timer(&mut self, cx: &mut Context<'_, RaftNode>, timer: RaftTimer) {
+        let RaftTimer::Client(t) = timer else { return };
+        if let ClientTimer::AttemptTimeout { req } = t {
+            self.redirects.remove(&req);
+            self.rotate();
+        }
+        let req = self.driver.on_timer(cx, t, wrap);
+        self.send(cx, req);
+    }
+
+    pub fn on_message(&mut self, cx: &mut Context<'_, RaftNode>, src: NodeId, msg: RaftMsg) {
+        let RaftMsg::Reply { id, result } = msg else { return };
+        match result {
+            Ok(value) => {
+                self.redirects.remove(&id);
+                self.driver.on_reply(cx, id, Ok(value), wrap);
+            }
+            Err(Refusal::NotLeader(Some(leader))) if leader != src => {
+                let hops = self.redirects.entry(id).or_insert(0);
+                *hops += 1;
+                if let Some(pos) = self.servers.iter().position(|&s| s == leader) {
+                    self.target = pos;
+                }
+                match (self.driver.pending_request(id), *hops <= MAX_REDIRECTS) {
+                    (Some(req), true) => cx.send(leader, RaftMsg::Request(req)),
+                    (Some(_), false) => self.driver.on_reply(cx, id, Err(()), wrap),
+                    (None, _) => {}
+                }
+            }
+            Err(Refusal::NotLeader(_)) => {
+                if self.servers.get(self.target) == Some(&src) {
+                    self.rotate();
+                }
+                self.driver.on_reply(cx, id, Err(()), wrap);
+            }
+        }
+    }
+}

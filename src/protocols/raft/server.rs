@@ -1,0 +1,660 @@
+//! A Raft server: election, replication, commitment, application, reads.
+
+use super::storage::{self, LOG, META};
+use super::{Command, Entry, RaftConfig, RaftMsg, RaftNode, RaftTimer, ReadMode, Refusal};
+use crate::process::{Context, NodeId, TimerId};
+use crate::sim::history::OpKind;
+use crate::sim::{SimDuration, SimTime};
+use crate::workload::Request;
+use crate::world::disk::Disk;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+type Cx<'a, 'b> = &'a mut Context<'b, RaftNode>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+/// A read waiting for its ReadIndex round and for application to catch up.
+#[derive(Clone, Copy, Debug)]
+struct PendingRead {
+    client: NodeId,
+    id: u64,
+    key: u64,
+    read_index: u64,
+    round: u64,
+}
+
+/// Leader-only state, rebuilt at every election.
+#[derive(Clone, Debug, Default)]
+struct LeaderState {
+    next: BTreeMap<NodeId, u64>,
+    matched: BTreeMap<NodeId, u64>,
+    /// Heartbeat rounds: the highest round each peer acknowledged, and when (local time)
+    /// each round began.
+    round: u64,
+    acked_round: BTreeMap<NodeId, u64>,
+    round_started: BTreeMap<u64, SimTime>,
+    /// Local time of each peer's last reply (check-quorum).
+    last_ack: BTreeMap<NodeId, SimTime>,
+    /// Log index → (client node, request id) awaiting application.
+    writes: BTreeMap<u64, (NodeId, u64)>,
+    reads: Vec<PendingRead>,
+    lease_until: SimTime,
+    heartbeat_timer: Option<TimerId>,
+}
+
+/// One Raft server.
+#[derive(Clone, Debug)]
+pub struct RaftServer {
+    config: Arc<RaftConfig>,
+    id: NodeId,
+    term: u64,
+    voted_for: Option<u32>,
+    log: Vec<Entry>,
+    /// Ghost state for the checkers: `chain[i]` digests `log[..=i]`.
+    chain: Vec<u64>,
+    role: Role,
+    leader: Option<NodeId>,
+    commit: u64,
+    applied: u64,
+    kv: BTreeMap<u64, u64>,
+    applied_ids: BTreeSet<(u32, u64)>,
+    votes: BTreeSet<NodeId>,
+    election_timer: Option<TimerId>,
+    /// Local time a current leader was last heard from.
+    heard_leader: Option<SimTime>,
+    lead: LeaderState,
+}
+
+fn chain_step(prev: u64, e: &Entry) -> u64 {
+    let word = match e.cmd {
+        Command::Noop => 0,
+        Command::Op { client, id, key, value, .. } => {
+            u64::from(client).rotate_left(48) ^ id.rotate_left(17) ^ key.rotate_left(5) ^ value
+        }
+    };
+    let mut h = prev ^ 0x9e37_79b9_7f4a_7c15;
+    for w in [e.term, word] {
+        h = (h ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+    }
+    h
+}
+
+impl RaftServer {
+    /// Builds a server from its node's disk (empty at first boot).
+    pub fn recover(config: Arc<RaftConfig>, id: NodeId, disk: &Disk) -> Self {
+        let (term, voted_for, log) = storage::recover(disk);
+        let mut s = RaftServer {
+            config,
+            id,
+            term,
+            voted_for,
+            log: Vec::new(),
+            chain: Vec::new(),
+            role: Role::Follower,
+            leader: None,
+            commit: 0,
+            applied: 0,
+            kv: BTreeMap::new(),
+            applied_ids: BTreeSet::new(),
+            votes: BTreeSet::new(),
+            election_timer: None,
+            heard_leader: None,
+            lead: LeaderState::default(),
+        };
+        for e in log {
+            s.push_entry(e);
+        }
+        s
+    }
+
+    // ---- read access for checkers and metrics ----
+    pub fn term(&self) -> u64 {
+        self.term
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn role_name(&self) -> &'static str {
+        match self.role {
+            Role::Follower => "follower",
+            Role::PreCandidate | Role::Candidate => "candidate",
+            Role::Leader => "leader",
+        }
+    }
+    pub fn log(&self) -> &[Entry] {
+        &self.log
+    }
+    pub fn chain(&self) -> &[u64] {
+        &self.chain
+    }
+    pub fn commit_index(&self) -> u64 {
+        self.commit
+    }
+    pub fn applied_index(&self) -> u64 {
+        self.applied
+    }
+    pub fn state_machine(&self) -> &BTreeMap<u64, u64> {
+        &self.kv
+    }
+
+    fn last_index(&self) -> u64 {
+        self.log.len() as u64
+    }
+    fn term_at(&self, index: u64) -> u64 {
+        if index == 0 {
+            0
+        } else {
+            self.log.get(index as usize - 1).map_or(0, |e| e.term)
+        }
+    }
+    fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.config.servers.iter().copied().filter(move |&p| p != self.id)
+    }
+
+    fn push_entry(&mut self, e: Entry) {
+        let prev = self.chain.last().copied().unwrap_or(0);
+        self.chain.push(chain_step(prev, &e));
+        self.log.push(e);
+    }
+
+    fn truncate_log(&mut self, len: usize) {
+        self.log.truncate(len);
+        self.chain.truncate(len);
+    }
+
+    // ---- persistence ----
+    fn sync(&self, cx: Cx, file: &str) -> bool {
+        self.config.bugs.ack_before_fsync || cx.disk().fsync(file).is_ok()
+    }
+
+    fn persist_meta(&self, cx: Cx) -> bool {
+        let meta = storage::encode_meta(self.term, self.voted_for);
+        cx.disk().overwrite(META, &meta).is_ok() && self.sync(cx, META)
+    }
+
+    /// Writes log entries from index `from` (1-based) on, cutting the file first if needed.
+    fn persist_log_from(&self, cx: Cx, from: u64) -> bool {
+        let offset = (from as usize - 1) * storage::RECORD;
+        if cx.disk().len(LOG) != offset && cx.disk().truncate(LOG, offset).is_err() {
+            return false;
+        }
+        let mut bytes = Vec::with_capacity((self.log.len() + 1 - from as usize) * storage::RECORD);
+        for e in &self.log[from as usize - 1..] {
+            bytes.extend_from_slice(&storage::encode_entry(e));
+        }
+        (bytes.is_empty() || cx.disk().append(LOG, &bytes).is_ok()) && self.sync(cx, LOG)
+    }
+
+    // ---- timers ----
+    fn reset_election_timer(&mut self, cx: Cx) {
+        if let Some(t) = self.election_timer.take() {
+            cx.cancel_timer(t);
+        }
+        let (lo, hi) = self.config.election_timeout;
+        let after = SimDuration(cx.rng().between(lo.0, hi.0));
+        self.election_timer = Some(cx.set_timer(after, RaftTimer::Election));
+    }
+
+    pub fn on_start(&mut self, cx: Cx) {
+        cx.observe("term", self.term as i64);
+        self.reset_election_timer(cx);
+        if self.config.bugs.ack_before_fsync {
+            cx.set_timer(self.config.heartbeat, RaftTimer::Sync);
+        }
+    }
+
+    pub fn on_timer(&mut self, cx: Cx, timer: RaftTimer) {
+        match timer {
+            RaftTimer::Election => {
+                self.election_timer = None;
+                if self.role != Role::Leader {
+                    self.campaign(cx);
+                }
+            }
+            RaftTimer::Heartbeat if self.role == Role::Leader => self.heartbeat(cx),
+            RaftTimer::Sync => {
+                // The ack-before-fsync variant syncs lazily, in the background.
+                let _ = cx.disk().fsync(META);
+                let _ = cx.disk().fsync(LOG);
+                cx.set_timer(self.config.heartbeat, RaftTimer::Sync);
+            }
+            RaftTimer::Heartbeat | RaftTimer::Client(_) => {}
+        }
+    }
+
+    // ---- elections ----
+    fn campaign(&mut self, cx: Cx) {
+        self.votes = BTreeSet::from([self.id]);
+        self.leader = None;
+        if self.config.pre_vote {
+            self.role = Role::PreCandidate;
+            self.request_votes(cx, self.term + 1, true);
+        } else {
+            self.start_election(cx);
+        }
+        self.reset_election_timer(cx);
+    }
+
+    fn start_election(&mut self, cx: Cx) {
+        self.term += 1;
+        self.voted_for = Some(self.id.0);
+        self.role = Role::Candidate;
+        self.votes = BTreeSet::from([self.id]);
+        cx.observe("term", self.term as i64);
+        if !self.persist_meta(cx) {
+            return;
+        }
+        self.request_votes(cx, self.term, false);
+    }
+
+    fn request_votes(&mut self, cx: Cx, term: u64, pre_vote: bool) {
+        if self.votes.len() >= self.config.majority() {
+            return self.won(cx, pre_vote);
+        }
+        let (last_index, last_term) = (self.last_index(), self.term_at(self.last_index()));
+        let peers: Vec<NodeId> = self.peers().collect();
+        for p in peers {
+            cx.send(p, RaftMsg::RequestVote { term, last_index, last_term, pre_vote });
+        }
+    }
+
+    fn won(&mut self, cx: Cx, pre_vote: bool) {
+        if pre_vote {
+            self.start_election(cx);
+        } else {
+            self.become_leader(cx);
+        }
+    }
+
+    fn heard_leader_recently(&self, cx: Cx) -> bool {
+        let min = self.config.election_timeout.0;
+        self.heard_leader.is_some_and(|t| cx.now().saturating_since(t) < min)
+    }
+
+    fn up_to_date(&self, last_index: u64, last_term: u64) -> bool {
+        let my_term = self.term_at(self.last_index());
+        last_term > my_term || (last_term == my_term && last_index >= self.last_index())
+    }
+
+    fn on_request_vote(
+        &mut self,
+        cx: Cx,
+        src: NodeId,
+        (term, last_index, last_term, pre_vote): (u64, u64, u64, bool),
+    ) {
+        let sticky = self.role == Role::Leader || self.heard_leader_recently(cx);
+        if pre_vote {
+            let granted = term > self.term && self.up_to_date(last_index, last_term) && !sticky;
+            cx.send(src, RaftMsg::Vote { term, granted, pre_vote: true });
+            return;
+        }
+        if self.config.check_quorum && sticky && term > self.term {
+            return; // a live leader is known: ignore a disruptive candidate
+        }
+        if term > self.term {
+            self.step_down(cx, term);
+        }
+        let free = self.voted_for.is_none_or(|v| v == src.0);
+        let granted = if self.config.bugs.vote_without_term_check {
+            self.up_to_date(last_index, last_term)
+        } else {
+            term == self.term && free && self.up_to_date(last_index, last_term)
+        };
+        if granted {
+            self.voted_for = Some(src.0);
+            if !self.persist_meta(cx) {
+                return;
+            }
+            self.reset_election_timer(cx);
+        }
+        cx.send(src, RaftMsg::Vote { term: self.term.max(term), granted, pre_vote: false });
+    }
+
+    fn on_vote(&mut self, cx: Cx, src: NodeId, term: u64, granted: bool, pre_vote: bool) {
+        if !pre_vote && term > self.term {
+            self.step_down(cx, term);
+            return;
+        }
+        let counting = match (self.role, pre_vote) {
+            (Role::PreCandidate, true) => term == self.term + 1,
+            (Role::Candidate, false) => term == self.term,
+            _ => false,
+        };
+        if counting && granted {
+            self.votes.insert(src);
+            if self.votes.len() >= self.config.majority() {
+                self.won(cx, pre_vote);
+            }
+        }
+    }
+
+    fn step_down(&mut self, cx: Cx, term: u64) {
+        if term > self.term {
+            self.term = term;
+            self.voted_for = None;
+            cx.observe("term", term as i64);
+            self.persist_meta(cx);
+        }
+        if self.role != Role::Follower {
+            self.role = Role::Follower;
+            if let Some(t) = self.lead.heartbeat_timer.take() {
+                cx.cancel_timer(t);
+            }
+            self.lead = LeaderState::default();
+            self.reset_election_timer(cx);
+        }
+    }
+
+    fn become_leader(&mut self, cx: Cx) {
+        self.role = Role::Leader;
+        self.leader = Some(self.id);
+        if let Some(t) = self.election_timer.take() {
+            cx.cancel_timer(t);
+        }
+        let next = self.last_index() + 1;
+        let now = cx.now();
+        self.lead = LeaderState::default();
+        for p in self.peers().collect::<Vec<_>>() {
+            self.lead.next.insert(p, next);
+            self.lead.matched.insert(p, 0);
+            self.lead.last_ack.insert(p, now);
+        }
+        cx.observe("leader", self.term as i64);
+        self.append_local(cx, Command::Noop);
+        self.heartbeat(cx);
+    }
+
+    // ---- replication ----
+    fn append_local(&mut self, cx: Cx, cmd: Command) -> Option<u64> {
+        self.push_entry(Entry { term: self.term, cmd });
+        let index = self.last_index();
+        self.persist_log_from(cx, index).then_some(index)
+    }
+
+    fn heartbeat(&mut self, cx: Cx) {
+        if self.config.check_quorum && !self.quorum_heard(cx) {
+            cx.observe("step_down_no_quorum", self.term as i64);
+            self.step_down(cx, self.term);
+            return;
+        }
+        self.lead.round += 1;
+        let now = cx.now();
+        self.lead.round_started.insert(self.lead.round, now);
+        self.broadcast(cx);
+        self.advance_commit(cx);
+        self.serve_reads(cx);
+        self.lead.heartbeat_timer = Some(cx.set_timer(self.config.heartbeat, RaftTimer::Heartbeat));
+    }
+
+    fn quorum_heard(&self, cx: Cx) -> bool {
+        let window = self.config.election_timeout.0;
+        let now = cx.now();
+        let heard = self.lead.last_ack.values().filter(|&&t| now.saturating_since(t) < window).count();
+        heard + 1 >= self.config.majority()
+    }
+
+    fn broadcast(&mut self, cx: Cx) {
+        for p in self.peers().collect::<Vec<_>>() {
+            self.send_append(cx, p);
+        }
+    }
+
+    fn send_append(&mut self, cx: Cx, peer: NodeId) {
+        let next = self.lead.next[&peer].clamp(1, self.last_index() + 1);
+        let prev_index = next - 1;
+        let end = (prev_index as usize + self.config.max_batch).min(self.log.len());
+        let entries = self.log[prev_index as usize..end].to_vec();
+        // Optimistic pipelining: assume these arrive; a failure reply moves `next` back.
+        self.lead.next.insert(peer, end as u64 + 1);
+        let msg = RaftMsg::Append {
+            term: self.term,
+            prev_index,
+            prev_term: self.term_at(prev_index),
+            entries,
+            commit: self.commit,
+            round: self.lead.round,
+        };
+        cx.send(peer, msg);
+    }
+
+    fn on_append(&mut self, cx: Cx, src: NodeId, msg: RaftMsg) {
+        let RaftMsg::Append { term, prev_index, prev_term, entries, commit, round } = msg else {
+            unreachable!("on_append takes appends")
+        };
+        let reply = |s: &Self, success: bool, match_index: u64, hint: u64| RaftMsg::AppendReply {
+            term: s.term,
+            success,
+            match_index,
+            hint,
+            round,
+        };
+        if term < self.term {
+            cx.send(src, reply(self, false, 0, 0));
+            return;
+        }
+        if term > self.term || self.role != Role::Follower {
+            self.step_down(cx, term);
+        }
+        self.leader = Some(src);
+        self.heard_leader = Some(cx.now());
+        self.reset_election_timer(cx);
+        if prev_index > self.last_index() {
+            cx.send(src, reply(self, false, 0, self.last_index() + 1));
+            return;
+        }
+        if self.term_at(prev_index) != prev_term {
+            let bad = self.term_at(prev_index);
+            let first = self.log.iter().position(|e| e.term == bad).map_or(1, |i| i as u64 + 1);
+            cx.send(src, reply(self, false, 0, first.max(1)));
+            return;
+        }
+        let mut first_new = None;
+        for (k, e) in entries.iter().enumerate() {
+            let index = prev_index + 1 + k as u64;
+            if index <= self.last_index() && self.term_at(index) == e.term {
+                continue;
+            }
+            if index <= self.last_index() {
+                assert!(index > self.commit, "a follower never truncates committed entries");
+                self.truncate_log(index as usize - 1);
+            }
+            first_new.get_or_insert(index);
+            self.push_entry(*e);
+        }
+        if let Some(from) = first_new {
+            if !self.persist_log_from(cx, from) {
+                return;
+            }
+        }
+        let last_new = prev_index + entries.len() as u64;
+        if commit > self.commit {
+            self.commit = commit.min(last_new).max(self.commit);
+            self.apply(cx);
+        }
+        cx.send(src, reply(self, true, last_new, 0));
+    }
+
+    fn on_append_reply(
+        &mut self,
+        cx: Cx,
+        src: NodeId,
+        (term, success, match_index, hint, round): (u64, bool, u64, u64, u64),
+    ) {
+        if term > self.term {
+            self.step_down(cx, term);
+            return;
+        }
+        if self.role != Role::Leader || term != self.term {
+            return;
+        }
+        let now = cx.now();
+        self.lead.last_ack.insert(src, now);
+        let acked = self.lead.acked_round.entry(src).or_insert(0);
+        *acked = (*acked).max(round);
+        if success {
+            let m = self.lead.matched.entry(src).or_insert(0);
+            *m = (*m).max(match_index);
+            self.advance_commit(cx);
+            if self.lead.next[&src] <= self.last_index() {
+                self.send_append(cx, src);
+            }
+        } else {
+            let next = hint.max(1).min(self.last_index() + 1);
+            self.lead.next.insert(src, next);
+            self.send_append(cx, src);
+        }
+        self.serve_reads(cx);
+    }
+
+    /// The commit rule: the highest index replicated on a majority whose entry is of the
+    /// current term (or of any term, in the Figure 8 variant).
+    fn advance_commit(&mut self, cx: Cx) {
+        let majority = self.config.majority();
+        let mut n = self.last_index();
+        while n > self.commit {
+            let own_term = self.term_at(n) == self.term || self.config.bugs.commit_old_terms_by_count;
+            let replicas = 1 + self.lead.matched.values().filter(|&&m| m >= n).count();
+            if own_term && replicas >= majority {
+                self.commit = n;
+                break;
+            }
+            n -= 1;
+        }
+        self.apply(cx);
+    }
+
+    fn apply(&mut self, cx: Cx) {
+        while self.applied < self.commit {
+            self.applied += 1;
+            let e = self.log[self.applied as usize - 1];
+            if let Command::Op { client, id, kind: OpKind::Write, key, value } = e.cmd {
+                if self.applied_ids.insert((client, id)) {
+                    self.kv.insert(key, value);
+                }
+                if let Some((node, req)) = self.lead.writes.remove(&self.applied) {
+                    cx.send(node, RaftMsg::Reply { id: req, result: Ok(Some(value)) });
+                }
+            }
+        }
+        self.serve_reads(cx);
+    }
+
+    // ---- clients ----
+    pub fn on_message(&mut self, cx: Cx, src: NodeId, msg: RaftMsg) {
+        match msg {
+            RaftMsg::RequestVote { term, last_index, last_term, pre_vote } => {
+                self.on_request_vote(cx, src, (term, last_index, last_term, pre_vote))
+            }
+            RaftMsg::Vote { term, granted, pre_vote } => self.on_vote(cx, src, term, granted, pre_vote),
+            m @ RaftMsg::Append { .. } => self.on_append(cx, src, m),
+            RaftMsg::AppendReply { term, success, match_index, hint, round } => {
+                self.on_append_reply(cx, src, (term, success, match_index, hint, round))
+            }
+            RaftMsg::Request(req) => self.on_client(cx, src, req),
+            RaftMsg::Reply { .. } => {}
+        }
+    }
+
+    fn on_client(&mut self, cx: Cx, src: NodeId, req: Request) {
+        if self.role != Role::Leader {
+            cx.send(src, RaftMsg::Reply { id: req.id, result: Err(Refusal::NotLeader(self.leader)) });
+            return;
+        }
+        match (req.kind, req.value) {
+            (OpKind::Write, Some(value)) => self.on_write(cx, src, req, value),
+            (OpKind::Write, None) => {}
+            (OpKind::Read, _) => self.on_read(cx, src, req),
+        }
+    }
+
+    fn on_write(&mut self, cx: Cx, src: NodeId, req: Request, value: u64) {
+        if self.applied_ids.contains(&(src.0, req.id)) {
+            cx.send(src, RaftMsg::Reply { id: req.id, result: Ok(Some(value)) });
+            return;
+        }
+        let in_log = self.log.iter().enumerate().rev().take(4 * self.config.max_batch).find(
+            |(_, e)| matches!(e.cmd, Command::Op { client, id, .. } if client == src.0 && id == req.id),
+        );
+        let index = match in_log {
+            Some((i, _)) => i as u64 + 1,
+            None => {
+                let cmd = Command::Op { client: src.0, id: req.id, kind: OpKind::Write, key: req.key, value };
+                match self.append_local(cx, cmd) {
+                    Some(index) => index,
+                    None => return,
+                }
+            }
+        };
+        self.lead.writes.insert(index, (src, req.id));
+        self.broadcast(cx);
+        self.advance_commit(cx);
+    }
+
+    fn on_read(&mut self, cx: Cx, src: NodeId, req: Request) {
+        if self.config.read_mode == ReadMode::Lease
+            && cx.now() < self.lead.lease_until
+            && self.term_committed()
+        {
+            let value = self.kv.get(&req.key).copied();
+            cx.send(src, RaftMsg::Reply { id: req.id, result: Ok(value) });
+            return;
+        }
+        self.lead.round += 1;
+        let round = self.lead.round;
+        let now = cx.now();
+        self.lead.round_started.insert(round, now);
+        self.lead.reads.push(PendingRead {
+            client: src,
+            id: req.id,
+            key: req.key,
+            read_index: self.commit,
+            round,
+        });
+        self.broadcast(cx);
+        self.serve_reads(cx);
+    }
+
+    /// Whether the leader has committed an entry of its own term (so its commit index is
+    /// at least every earlier leader's).
+    fn term_committed(&self) -> bool {
+        self.term_at(self.commit) == self.term
+    }
+
+    /// The highest round a majority (the leader included) has acknowledged.
+    fn confirmed_round(&self) -> u64 {
+        let mut rounds: Vec<u64> = self.lead.acked_round.values().copied().collect();
+        rounds.push(self.lead.round);
+        rounds.sort_unstable_by(|a, b| b.cmp(a));
+        rounds.get(self.config.majority() - 1).copied().unwrap_or(0)
+    }
+
+    fn serve_reads(&mut self, cx: Cx) {
+        if self.role != Role::Leader {
+            return;
+        }
+        let confirmed = self.confirmed_round();
+        if let Some(&start) = self.lead.round_started.get(&confirmed) {
+            self.lead.lease_until = self.lead.lease_until.max(start + self.config.lease);
+        }
+        self.lead.round_started.retain(|&r, _| r >= confirmed);
+        if !self.term_committed() {
+            return;
+        }
+        let (ready, waiting): (Vec<PendingRead>, Vec<PendingRead>) = std::mem::take(&mut self.lead.reads)
+            .into_iter()
+            .partition(|r| r.round <= confirmed && r.read_index <= self.applied);
+        self.lead.reads = waiting;
+        for r in ready {
+            let value = self.kv.get(&r.key).copied();
+            cx.send(r.client, RaftMsg::Reply { id: r.id, result: Ok(value) });
+        }
+    }
+}
