@@ -26,22 +26,27 @@
 //! A history is linearizable iff each key's sub-history is (locality, Herlihy and Wing), so
 //! keys are checked one at a time, in key order. Per key: Wing and Gong's depth-first search
 //! over call and return entries ordered by time, with Lowe's memo of (set of linearized
-//! operations, register value) — the scheme Porcupine uses. Two exact reductions run first:
-//! a pending write whose value no successful read returned is dropped (were it applied, no
-//! read could have run between it and the next write, so leaving it out changes nothing);
-//! and a pending write whose value no other write of the key carries must take effect before
-//! every read that returned it, so its completion becomes the earliest such read's.
+//! operations, register value) — the scheme Porcupine uses. Exact reductions on top, each
+//! argued where it is made:
+//!
+//! - before the search, a pending write whose value no successful read returned is dropped,
+//!   and one whose value no other write carries gets the earliest completion among the reads
+//!   of it instead of +∞ (`prepare_key`);
+//! - values no read returned are one value to the search: no read can tell them apart;
+//! - an operation that changes nothing observable (a read that fits) is placed alone; of the
+//!   writes of unread values, one is tried; writes come most urgent first; and no write is
+//!   tried while a read of the register's value is left and no write of it (`open_node`).
 //!
 //! # Guarantees and limits
 //!
 //! - Deterministic: operations are numbered in `(invoke, index)` order, entries sorted by a
 //!   total key, and the memo is a `BTreeMap`; nothing depends on hash order or the clock.
-//! - Sound and complete when it answers: `NotLinearizable` comes with the longest
-//!   linearizable prefix found and the read that could not be placed after it.
-//! - Exponential in the worst case (the problem is NP-complete). A key whose search takes
-//!   more than `max_steps_per_key` steps is `Unknown`, never a hang; the memo grows by at
-//!   most one entry per step, each holding only the window of the linearized set that is
-//!   neither all done nor all pending.
+//! - Sound and complete when it answers. `NotLinearizable` comes with the deepest consistent
+//!   prefix the search reached and the operation that had to go next but could not.
+//! - Exponential in the worst case (the problem is NP-complete; values written twice bring it
+//!   back). A key whose search takes more than `max_steps_per_key` steps is `Unknown`, never a
+//!   hang; the memo grows by at most one entry per step, each holding only the window of the
+//!   linearized set that is neither all done nor all pending.
 
 use crate::sim::history::{OpKind, OpRecord, Outcome};
 use serde::Serialize;
@@ -50,8 +55,8 @@ use std::collections::BTreeMap;
 /// Limits on the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Config {
-    /// Search steps allowed per key (a step visits one call or return entry); past it the
-    /// key is `Unknown`.
+    /// Search steps allowed per key (a step opens a search node or tries one operation in
+    /// it); past it the key is `Unknown`. A step costs well under a microsecond.
     pub max_steps_per_key: u64,
 }
 
@@ -105,14 +110,21 @@ pub enum KeyResult {
 /// Why a key is not linearizable. Indices point into the slice given to [`check`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Counterexample {
-    /// The longest linearizable prefix the search found, in linearization order.
+    /// The deepest consistent prefix the search reached, in linearization order.
     pub prefix: Vec<usize>,
     /// The register's value after `prefix`.
     pub state: Option<u64>,
-    /// A read whose completion had passed, so it had to go next, but which returned a value
-    /// other than `state`.
+    /// The operation that had to go next (everything invoked after `must_by_ns` follows it)
+    /// but could not: a read that returned a value other than `state`, or, with `stranded`,
+    /// a write.
     pub blocked: usize,
-    /// The other operations that could have gone next: all reads that disagree with `state`.
+    /// When `blocked` had to take effect: its completion (for a pending write, the first
+    /// completion of a read of its value).
+    pub must_by_ns: u64,
+    /// A read invoked after `must_by_ns` that returned `state`, of which no write is left:
+    /// no write may go next without hiding that value from it.
+    pub stranded: Option<usize>,
+    /// The other operations that could have gone next; none fits.
     pub others: Vec<usize>,
     /// The explanation, for humans.
     pub detail: String,
@@ -143,11 +155,11 @@ pub fn check(ops: &[OpRecord], config: &Config) -> Report {
         report.steps += search.steps;
         let result = match end {
             SearchEnd::Linearizable => continue,
-            SearchEnd::Violation { prefix, blocked, others } => {
-                let last_write = prefix.iter().rev().find(|&&i| ops[i].kind == OpKind::Write);
-                let state = last_write.and_then(|&i| ops[i].value);
-                let detail = explain(ops, key, kept.len(), &prefix, state, blocked, &others);
-                KeyResult::NotLinearizable(Counterexample { prefix, state, blocked, others, detail })
+            SearchEnd::Violation(mut c) => {
+                let last_write = c.prefix.iter().rev().find(|&&i| ops[i].kind == OpKind::Write);
+                c.state = last_write.and_then(|&i| ops[i].value);
+                c.detail = explain(ops, key, kept.len(), &c);
+                KeyResult::NotLinearizable(c)
             }
             SearchEnd::OutOfBudget { deepest } => KeyResult::Unknown {
                 reason: format!(
@@ -373,10 +385,13 @@ impl Linearized {
     }
 }
 
+/// A linearized set as the memo keeps it: `lo` and the words from there to the last nonzero.
+type Window = (usize, Box<[u64]>);
+
 /// Lowe's memo: the (linearized set, register value) pairs already explored.
 #[derive(Default)]
 struct Memo {
-    buckets: BTreeMap<(u64, Val), Vec<(usize, Box<[u64]>)>>,
+    buckets: BTreeMap<(u64, Val), Vec<Window>>,
 }
 
 impl Memo {
@@ -394,24 +409,29 @@ impl Memo {
 
 enum SearchEnd {
     Linearizable,
-    /// Indices are into the checked slice.
-    Violation {
-        prefix: Vec<usize>,
-        blocked: usize,
-        others: Vec<usize>,
-    },
+    /// Indices are into the checked slice; `state` and `detail` are left to the caller.
+    Violation(Counterexample),
     OutOfBudget {
         deepest: usize,
     },
 }
 
-/// The deepest dead end so far: the stack's operations, kept up to date by copying only the
-/// part of the stack that changed since (`shared` entries still agree).
+/// A node where nothing could go next, as [`Counterexample`] describes it (indices are
+/// the search's). `stranding`: writes were barred because a read of `state` is left.
+struct DeadEnd {
+    blocked: u32,
+    state: Val,
+    others: Vec<u32>,
+    stranding: bool,
+}
+
+/// The deepest dead end so far, with the stack's operations then, kept up to date by
+/// copying only the part of the stack that changed since (`shared` entries still agree).
 #[derive(Default)]
 struct Deepest {
     prefix: Vec<u32>,
     shared: usize,
-    blocked: Option<(u32, Val, Vec<u32>)>,
+    dead_end: Option<DeadEnd>,
     depth_max: usize,
 }
 
@@ -423,6 +443,8 @@ struct Node {
     end: usize,
     next: usize,
     ret: u32,
+    /// Writes were left out because a read of the register's value is left (see `open_node`).
+    stranding: bool,
 }
 
 struct Search<'a> {
@@ -440,6 +462,9 @@ struct Search<'a> {
     state: Val,
     /// Operations with a finite completion not placed yet.
     finite_left: usize,
+    /// Reads and writes not placed yet, by value.
+    reads_left: Vec<u32>,
+    writes_left: Vec<u32>,
     deepest: Deepest,
     steps: u64,
 }
@@ -455,6 +480,12 @@ fn apply(state: Val, op: &KeyOp) -> Option<Val> {
 
 impl<'a> Search<'a> {
     fn new(ops: &'a [KeyOp], initial: Val) -> Self {
+        let vals = ops.iter().map(|o| o.value).max().unwrap_or(UNREAD).max(initial) as usize + 1;
+        let (mut reads_left, mut writes_left) = (vec![0; vals], vec![0; vals]);
+        for o in ops {
+            let left = if o.write { &mut writes_left } else { &mut reads_left };
+            left[o.value as usize] += 1;
+        }
         Search {
             ops,
             list: Entries::new(ops),
@@ -465,6 +496,8 @@ impl<'a> Search<'a> {
             cands: Vec::new(),
             state: initial,
             finite_left: ops.iter().filter(|o| o.complete.is_some()).count(),
+            reads_left,
+            writes_left,
             deepest: Deepest::default(),
             steps: 0,
         }
@@ -507,6 +540,7 @@ impl<'a> Search<'a> {
             self.state = after;
             self.list.lift(call);
             self.finite_left -= usize::from(self.ops[i].complete.is_some());
+            *self.left_mut(i) -= 1;
         }
         assert!(self.stack.len() <= self.ops.len(), "each operation is placed at most once");
         assert!(self.deepest.depth_max >= self.stack.len(), "the deepest point is tracked");
@@ -522,7 +556,8 @@ impl<'a> Search<'a> {
     /// it fails, the node fails. Otherwise the candidates are the writes, most urgent first
     /// (earliest completion or first read of their value), but only one of those whose value
     /// nobody read: after any of them the others are forced, so all lead to the same place.
-    /// Reads that disagree never fit.
+    /// Reads that disagree never fit. And no write at all if a read of the register's value
+    /// is left but no write of it: after any write that read could never see it.
     fn open_node(&mut self) {
         let (ops, start) = (self.ops, self.cands.len());
         let urgency = |list: &Entries, c: u32| {
@@ -545,15 +580,23 @@ impl<'a> Search<'a> {
             node = self.list.next[node as usize];
         }
         assert!(node != NIL, "with operations left to place, a finite return is pending");
+        let s = self.state as usize;
+        let stranding = forced.is_none()
+            && self.state != UNREAD
+            && self.reads_left[s] > 0
+            && self.writes_left[s] == 0
+            && (self.cands.len() > start || unread.is_some());
         if let Some(op) = forced {
             self.cands.truncate(start);
             self.cands.push(op);
+        } else if stranding {
+            self.cands.truncate(start);
         } else {
             self.cands.extend(unread);
             let list = &self.list;
             self.cands[start..].sort_unstable_by_key(|&c| urgency(list, c));
         }
-        self.nodes.push(Node { start, end: self.cands.len(), next: start, ret: node });
+        self.nodes.push(Node { start, end: self.cands.len(), next: start, ret: node, stranding });
         assert_eq!(self.nodes.len(), self.stack.len() + 1, "one node per placed operation, and the root");
     }
 
@@ -562,7 +605,13 @@ impl<'a> Search<'a> {
         let node = self.nodes.pop().expect("a node is open");
         assert_eq!(self.cands.len(), node.end, "the innermost node owns the end of the candidates");
         self.cands.truncate(node.start);
-        self.note_dead_end(node.ret);
+        self.note_dead_end(node.ret, node.stranding);
+    }
+
+    fn left_mut(&mut self, i: usize) -> &mut u32 {
+        let o = &self.ops[i];
+        let left = if o.write { &mut self.writes_left } else { &mut self.reads_left };
+        &mut left[o.value as usize]
     }
 
     /// Takes back the last placed operation, returning to its node.
@@ -573,6 +622,7 @@ impl<'a> Search<'a> {
         self.linearized.clear(j);
         self.list.unlift(call);
         self.finite_left += usize::from(self.ops[j].complete.is_some());
+        *self.left_mut(j) += 1;
         assert!(
             apply(before, &self.ops[j]) == Some(self.state),
             "the stack records the register before each op"
@@ -582,10 +632,9 @@ impl<'a> Search<'a> {
 
     /// At a node where nothing fits (`ret` is its first return, whose operation had to go
     /// next): remember it if it is the deepest.
-    fn note_dead_end(&mut self, ret: u32) {
-        let state = self.state;
+    fn note_dead_end(&mut self, ret: u32, stranding: bool) {
         let d = &mut self.deepest;
-        if d.blocked.is_some() && self.stack.len() <= d.prefix.len() {
+        if d.dead_end.is_some() && self.stack.len() <= d.prefix.len() {
             return;
         }
         d.prefix.truncate(d.shared);
@@ -601,26 +650,39 @@ impl<'a> Search<'a> {
             }
             node = self.list.next[node as usize];
         }
-        d.blocked = Some((blocked, state, others));
+        d.dead_end = Some(DeadEnd { blocked, state: self.state, others, stranding });
         assert_eq!(d.prefix.len(), self.stack.len(), "the recorded prefix is the stack");
     }
 
+    /// The counterexample from the deepest dead end. There, whatever fit would have led
+    /// deeper: so the blocked operation and the others are reads that disagree with the
+    /// register, or writes barred by a stranded read.
     fn violation(&mut self) -> SearchEnd {
         assert!(self.stack.is_empty() && self.cands.is_empty(), "the root failed last");
-        let (blocked, state, others) = self.deepest.blocked.take().expect("a failed search met a dead end");
-        let disagrees = |op: u32| {
-            let o = &self.ops[op as usize];
-            !o.write && o.value != state
+        let end = self.deepest.dead_end.take().expect("a failed search met a dead end");
+        let ops = self.ops;
+        let unfit = |op: &u32| {
+            let o = &ops[*op as usize];
+            (o.write && end.stranding) || (!o.write && o.value != end.state)
         };
-        // At the deepest dead end any op that fits would have led deeper.
-        assert!(disagrees(blocked), "the blocked operation is a read that disagrees with the register");
-        assert!(others.iter().all(|&o| disagrees(o)), "every other candidate disagrees too");
-        let index = |op: &u32| self.ops[*op as usize].index;
-        SearchEnd::Violation {
-            prefix: self.deepest.prefix.iter().map(index).collect(),
-            blocked: index(&blocked),
-            others: others.iter().map(index).collect(),
-        }
+        assert!(unfit(&end.blocked), "the blocked operation does not fit");
+        assert!(end.others.iter().all(unfit), "no other operation that may go next fits");
+        let stranded = end.stranding.then(|| {
+            let mut placed = vec![false; ops.len()];
+            self.deepest.prefix.iter().for_each(|&i| placed[i as usize] = true);
+            let left = (0..ops.len()).filter(|&i| !placed[i] && !ops[i].write && ops[i].value == end.state);
+            let first = left.min_by_key(|&i| (ops[i].invoke, i)).expect("a stranded read is left");
+            ops[first].index
+        });
+        SearchEnd::Violation(Counterexample {
+            prefix: self.deepest.prefix.iter().map(|&i| ops[i as usize].index).collect(),
+            state: None,
+            blocked: ops[end.blocked as usize].index,
+            must_by_ns: ops[end.blocked as usize].complete.expect("a blocked operation completes"),
+            stranded,
+            others: end.others.iter().map(|&i| ops[i as usize].index).collect(),
+            detail: String::new(),
+        })
     }
 }
 
@@ -642,44 +704,59 @@ fn describe(op: &OpRecord) -> String {
     format!("client {} {what} [{} ns, {} ns] {outcome}", op.client.0, op.invoke.0, op.complete.0)
 }
 
-fn explain(
-    ops: &[OpRecord],
-    key: u64,
-    searched: usize,
-    prefix: &[usize],
-    state: Option<u64>,
-    blocked: usize,
-    others: &[usize],
-) -> String {
+fn explain(ops: &[OpRecord], key: u64, searched: usize, c: &Counterexample) -> String {
     const SHOWN: usize = 3;
-    let b = &ops[blocked];
-    let tail: Vec<String> = prefix.iter().rev().take(SHOWN).rev().map(|&i| describe(&ops[i])).collect();
-    let elided = if prefix.len() > SHOWN { "...; " } else { "" };
-    let placed = if prefix.is_empty() { String::new() } else { format!(" ({elided}{})", tail.join("; ")) };
-    let mut detail = format!(
-        "key {key}: not linearizable: the longest linearizable prefix places {} of {searched} operations\
-         {placed}, after which the register holds {}; then {} must take effect by {} ns but it \
-         returned {}",
-        prefix.len(),
-        show(state),
-        describe(b),
-        b.complete.0,
-        show(b.value),
-    );
-    if !others.is_empty() {
-        let shown: Vec<String> = others.iter().take(SHOWN).map(|&i| describe(&ops[i])).collect();
-        let more =
-            if others.len() > SHOWN { format!(" and {} more", others.len() - SHOWN) } else { String::new() };
-        detail += &format!(
-            ", and the only other operations that may go first are reads that disagree too ({}{more})",
+    let list = |indices: &[usize]| {
+        let shown: Vec<String> = indices.iter().take(SHOWN).map(|&i| describe(&ops[i])).collect();
+        let more = indices.len().saturating_sub(SHOWN);
+        if more > 0 {
+            format!("{}; and {more} more", shown.join("; "))
+        } else {
             shown.join("; ")
-        );
+        }
+    };
+    let tail: Vec<usize> = c.prefix.iter().rev().take(SHOWN).rev().copied().collect();
+    let elided = if c.prefix.len() > SHOWN { "...; " } else { "" };
+    let placed = if tail.is_empty() { String::new() } else { format!(" ({elided}{})", list(&tail)) };
+    let (b, state) = (&ops[c.blocked], show(c.state));
+    let mut detail = format!(
+        "key {key}: not linearizable: the search's deepest consistent prefix places {} of {searched} \
+         operations{placed}, after which the register holds {state}; then {} must take effect by {} ns",
+        c.prefix.len(),
+        describe(b),
+        c.must_by_ns,
+    );
+    if b.kind == OpKind::Write && b.outcome != Outcome::Ok {
+        detail += " (when the first read of its value completed)";
+    }
+    let stranded = c.stranded.map(|i| describe(&ops[i]));
+    match (b.kind, &stranded) {
+        (OpKind::Write, Some(r)) => {
+            detail +=
+                &format!(", but that would hide {state} from {r}, invoked later, and no write of it is left")
+        }
+        (OpKind::Read, Some(r)) => {
+            detail += &format!(
+                " but it returned {}, and no write may go first: {r}, invoked later, must still see {state}",
+                show(b.value)
+            )
+        }
+        (OpKind::Read, None) => detail += &format!(" but it returned {}", show(b.value)),
+        (OpKind::Write, None) => unreachable!("a write is blocked only by a stranded read"),
+    }
+    if !c.others.is_empty() {
+        let kind = if stranded.is_some() { "" } else { "reads that disagree too: " };
+        detail +=
+            &format!("; the other operations that may go next do not fit either ({kind}{})", list(&c.others));
     }
     let writes: Vec<&OpRecord> =
         ops.iter().filter(|o| o.key == key && o.kind == OpKind::Write && o.value == b.value).collect();
-    if b.value.is_some() && writes.is_empty() {
+    if b.kind == OpKind::Read && b.value.is_some() && writes.is_empty() {
         detail += &format!("; no operation ever wrote {} to this key", show(b.value));
-    } else if !writes.is_empty() && writes.iter().all(|o| o.outcome == Outcome::Failed) {
+    } else if b.kind == OpKind::Read
+        && !writes.is_empty()
+        && writes.iter().all(|o| o.outcome == Outcome::Failed)
+    {
         detail +=
             &format!("; only failed writes wrote {} (a failed write is taken as not applied)", show(b.value));
     }
@@ -771,7 +848,10 @@ mod tests {
         }
         // But once one is seen after both completed, the other cannot come back.
         let ops = [w(0, 1, 0, 100), w(1, 2, 10, 90), r(2, Some(2), 200, 300), r(2, Some(1), 400, 500)];
-        assert_eq!(counterexample(&ops).blocked, 3);
+        let c = counterexample(&ops);
+        // Explained from the other side: once 2 is there, writing 1 would hide it from the
+        // read of 2, invoked after the write of 1 completed.
+        assert_eq!((c.prefix.clone(), c.state, c.blocked, c.stranded), (vec![1], Some(2), 0, Some(2)));
     }
 
     #[test]
@@ -788,9 +868,13 @@ mod tests {
     fn a_stale_read_after_a_completed_write_is_not_linearizable() {
         let ops = [w(0, 1, 0, 10), w(0, 2, 20, 30), r(1, Some(1), 40, 50)];
         let c = counterexample(&ops);
-        assert_eq!((c.prefix.clone(), c.state, c.blocked), (vec![0, 1], Some(2), 2));
-        assert!(c.detail.contains("register holds 2"), "{}", c.detail);
-        assert!(c.detail.contains("client 1 read -> 1 [40 ns, 50 ns] ok"), "{}", c.detail);
+        assert_eq!((c.prefix.clone(), c.state, c.blocked, c.stranded), (vec![0], Some(1), 1, Some(2)));
+        assert_eq!(c.must_by_ns, 30);
+        let expected = "key 1: not linearizable: the search's deepest consistent prefix places 1 of 3 \
+            operations (client 0 write 1 [0 ns, 10 ns] ok), after which the register holds 1; then \
+            client 0 write 2 [20 ns, 30 ns] ok must take effect by 30 ns, but that would hide 1 from \
+            client 1 read -> 1 [40 ns, 50 ns] ok, invoked later, and no write of it is left";
+        assert_eq!(c.detail, expected);
     }
 
     #[test]
@@ -798,7 +882,8 @@ mod tests {
         // The write of 2 is in flight throughout, but once a read saw 2 a later one cannot see 1.
         let ops = [w(0, 1, 0, 10), w(0, 2, 20, 100), r(1, Some(2), 30, 40), r(1, Some(1), 50, 60)];
         let c = counterexample(&ops);
-        assert_eq!((c.prefix.clone(), c.state, c.blocked), (vec![0, 1, 2], Some(2), 3));
+        assert_eq!((c.prefix.clone(), c.state, c.blocked, c.stranded), (vec![0], Some(1), 2, Some(3)));
+        assert!(c.detail.contains("but it returned 2, and no write may go first"), "{}", c.detail);
         // Reversed (old, then new) it is fine.
         assert_linearizable(&[
             w(0, 1, 0, 10),
@@ -824,7 +909,8 @@ mod tests {
         assert_linearizable(&[w(0, 1, 0, 10), r(1, None, 10, 20)]);
         assert_linearizable(&[r(1, Some(1), 0, 10), w(0, 1, 10, 20)]);
         // One nanosecond apart they are ordered.
-        assert_eq!(counterexample(&[w(0, 1, 0, 10), r(1, None, 11, 20)]).blocked, 1);
+        let c = counterexample(&[w(0, 1, 0, 10), r(1, None, 11, 20)]);
+        assert_eq!((c.blocked, c.stranded), (0, Some(1)));
         assert_eq!(counterexample(&[r(1, Some(1), 0, 10), w(0, 1, 11, 20)]).blocked, 0);
         // Zero-length operations at the same instant overlap as well.
         assert_linearizable(&[r(1, Some(1), 5, 5), w(0, 1, 5, 5), r(2, None, 5, 5)]);
@@ -850,7 +936,8 @@ mod tests {
         // Seen, then not seen, with no other write: it cannot be undone.
         let ops = [w(0, 1, 0, 10), timed_out, r(1, Some(2), 40, 50), r(1, Some(1), 60, 70)];
         let c = counterexample(&ops);
-        assert_eq!((c.state, c.blocked), (Some(2), 3));
+        // It had to land by the read of 2 (50 ns), hiding 1 from the read after.
+        assert_eq!((c.state, c.blocked, c.must_by_ns, c.stranded), (Some(1), 1, 50, Some(3)));
         // Seen before it was invoked: impossible.
         let ops = [w(0, 1, 0, 10), r(1, Some(2), 12, 15), ended(w(0, 2, 20, 30), Outcome::TimedOut)];
         assert_eq!(counterexample(&ops).blocked, 1);
@@ -875,9 +962,11 @@ mod tests {
             w(0, 6, 40, 50),
             r(1, Some(5), 60, 70),
         ];
-        assert_eq!(counterexample(&unique).state, Some(6));
+        let c = counterexample(&unique);
+        assert_eq!((c.state, c.blocked, c.stranded), (Some(5), 2, Some(3)));
         let ok_twin = [w(0, 5, 0, 10), w(0, 5, 20, 30), w(0, 6, 40, 50), r(1, Some(5), 60, 70)];
-        assert_eq!(counterexample(&ok_twin).state, Some(6));
+        let c = counterexample(&ok_twin);
+        assert_eq!((c.state, c.blocked, c.stranded), (Some(5), 2, Some(3)));
     }
 
     #[test]
@@ -905,7 +994,7 @@ mod tests {
         let report = check(&ops, &budget);
         match &report.keys[..] {
             [KeyReport { result: KeyResult::NotLinearizable(c), .. }] => {
-                assert_eq!((c.prefix.len(), c.state, c.blocked), (42, Some(7), 42))
+                assert_eq!((c.prefix.len(), c.state, c.blocked, c.stranded), (0, None, 0, Some(42)))
             }
             other => panic!("expected one counterexample, got {other:?}"),
         }
@@ -965,16 +1054,18 @@ mod tests {
             other => panic!("expected a violation on key 2, got {other:?}"),
         }
         // A violation outranks an unknown key, and both are listed.
-        ops.extend(hard_key(9, 16));
+        ops.extend(hard_key(9, 12));
         let report = check(&ops, &Config { max_steps_per_key: 5_000 });
         assert!(matches!(report.verdict, Verdict::NotLinearizable { key: 2, .. }), "{:?}", report.verdict);
         assert_eq!(report.keys.iter().map(|k| k.key).collect::<Vec<_>>(), vec![2, 9]);
     }
 
-    /// `n` fully concurrent writes, then reads that see 1, 2, ..., n and 1 again: not
-    /// linearizable, but the search tries about n * 2^(n-1) (set, last write) pairs to find out.
+    /// Two writes each of 1..=n, all concurrent, then reads that see 1, 2, ..., n and 1 again:
+    /// not linearizable, but with every value written twice the search tries exponentially
+    /// many (set, last write) pairs to find out.
     fn hard_key(key: u64, n: u64) -> Vec<OpRecord> {
-        let mut ops: Vec<OpRecord> = (1..=n).map(|v| on_key(w(v as u32, v, 0, 100), key)).collect();
+        let writes = (1..=2 * n).map(|c| on_key(w(c as u32, c.div_ceil(2), 0, 100), key));
+        let mut ops: Vec<OpRecord> = writes.collect();
         for (i, seen) in (1..=n).chain([1]).enumerate() {
             ops.push(on_key(r(0, Some(seen), 200 + 20 * i as u64, 210 + 20 * i as u64), key));
         }
@@ -994,9 +1085,8 @@ mod tests {
         }
         assert_eq!(report.steps, 10_000);
         // A small instance of the same shape is decided.
-        // Its deepest dead end: all writes, 1 last, then the read of 1; the read of 2 is stuck.
-        let c = counterexample(&hard_key(4, 6));
-        assert_eq!((c.prefix.len(), c.state, c.blocked), (7, Some(1), 7));
+        let report = check(&hard_key(4, 4), &Config::default());
+        assert!(matches!(report.verdict, Verdict::NotLinearizable { key: 4, .. }), "{:?}", report.verdict);
     }
 
     #[test]

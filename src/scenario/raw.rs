@@ -428,7 +428,13 @@ pub enum RawAction {
     Cut {
         target: RawTarget,
         from: RawTarget,
+        /// Only messages from `from` to `target` are cut: the target still speaks, but
+        /// hears nothing from them.
+        #[serde(default)]
+        one_way: bool,
     },
+    /// The target nodes are cut off from every other node, clients included, both ways.
+    Isolate(RawTarget),
     /// Every node of the zone crashes, or the zone is cut off.
     ZoneOutage {
         zone: String,

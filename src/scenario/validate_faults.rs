@@ -102,7 +102,8 @@ fn validate_action(a: &RawAction, path: &str, names: &Names) -> Check {
         RawAction::Crash(t) | RawAction::Restart(t) => validate_target(t, &format!("{path}[0]"), names),
         RawAction::Partition { groups, .. } => validate_groups(groups, &format!("{path}.groups"), names),
         RawAction::Heal => Ok(()),
-        RawAction::Cut { target, from } => {
+        RawAction::Isolate(t) => validate_target(t, &format!("{path}[0]"), names),
+        RawAction::Cut { target, from, .. } => {
             validate_target(target, &format!("{path}.target"), names)?;
             validate_target(from, &format!("{path}.from"), names)
         }

@@ -219,7 +219,10 @@ fn action(infos: &[NodeInfo], swarm: &mut Swarm, path: &str, a: &RawAction) -> F
             FaultKind::Partition { groups: groups(infos, g), one_way: *one_way }
         }
         RawAction::Heal => FaultKind::Heal,
-        RawAction::Cut { target: a, from: b } => FaultKind::Cut(target(infos, a), target(infos, b)),
+        RawAction::Cut { target: a, from: b, one_way } => {
+            FaultKind::Cut { target: target(infos, a), from: target(infos, b), one_way: *one_way }
+        }
+        RawAction::Isolate(t) => FaultKind::Isolate(target(infos, t)),
         RawAction::ClockStep { target: t, by } => {
             FaultKind::ClockStep { target: target(infos, t), by_ns: by.0 }
         }

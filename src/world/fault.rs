@@ -56,8 +56,13 @@ pub enum FaultKind {
     Isolate(Target),
     /// Lifts every partition.
     Heal,
-    /// Cuts every pair between the two targets' nodes, both ways.
-    Cut(Target, Target),
+    /// Cuts every pair between the two targets' nodes (both ways, or only from the second
+    /// to the first).
+    Cut {
+        target: Target,
+        from: Target,
+        one_way: bool,
+    },
     /// Steps the targets' clocks by `by_ns` (negative: back).
     ClockStep {
         target: Target,
@@ -108,7 +113,7 @@ impl FaultKind {
             FaultKind::Partition { one_way: true, .. } => "one_way_partition",
             FaultKind::Isolate(_) => "isolate",
             FaultKind::Heal => "heal",
-            FaultKind::Cut(..) => "cut",
+            FaultKind::Cut { .. } => "cut",
             FaultKind::ClockStep { .. } => "clock_step",
             FaultKind::ClockDrift { .. } => "clock_drift",
             FaultKind::Disk { fault: DiskFault::IoError, .. } => "disk_io_error",

@@ -190,10 +190,10 @@ impl<P: Process> World<P> {
                 self.cut(&pairs);
                 (inside, Some(Undo::Unblock(pairs)))
             }
-            FaultKind::Cut(a, b) => {
-                let (a, b) = (self.resolve(a), self.resolve(b));
+            FaultKind::Cut { target, from, one_way } => {
+                let (a, b) = (self.resolve(target), self.resolve(from));
                 let b: Vec<NodeId> = b.into_iter().filter(|id| !a.contains(id)).collect();
-                let pairs = partition_pairs(&[a.clone(), b.clone()], false);
+                let pairs = partition_pairs(&[b.clone(), a.clone()], *one_way);
                 self.cut(&pairs);
                 (a.into_iter().chain(b).collect(), Some(Undo::Unblock(pairs)))
             }
@@ -287,7 +287,7 @@ impl<P: Process> World<P> {
             | FaultKind::Restart(_)
             | FaultKind::Partition { .. }
             | FaultKind::Isolate(_)
-            | FaultKind::Cut(..)
+            | FaultKind::Cut { .. }
             | FaultKind::Heal => {
                 unreachable!("node and partition faults are applied by `apply`")
             }
