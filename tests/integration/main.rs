@@ -7,5 +7,6 @@ mod fault_errors;
 mod faults;
 mod hello_kv;
 mod network;
+mod raft;
 mod reports;
 mod scenario_errors;

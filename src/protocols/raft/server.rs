@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 type Cx<'a, 'b> = &'a mut Context<'b, RaftNode>;
 
+/// How often the ack-before-fsync variant syncs in the background ("fsync every second").
+const LAZY_SYNC: SimDuration = SimDuration::from_secs(1);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Follower,
@@ -207,7 +210,7 @@ impl RaftServer {
         cx.observe("term", self.term as i64);
         self.reset_election_timer(cx);
         if self.config.bugs.ack_before_fsync {
-            cx.set_timer(self.config.heartbeat, RaftTimer::Sync);
+            cx.set_timer(LAZY_SYNC, RaftTimer::Sync);
         }
     }
 
@@ -224,7 +227,7 @@ impl RaftServer {
                 // The ack-before-fsync variant syncs lazily, in the background.
                 let _ = cx.disk().fsync(META);
                 let _ = cx.disk().fsync(LOG);
-                cx.set_timer(self.config.heartbeat, RaftTimer::Sync);
+                cx.set_timer(LAZY_SYNC, RaftTimer::Sync);
             }
             RaftTimer::Heartbeat | RaftTimer::Client(_) => {}
         }
