@@ -7,7 +7,9 @@ use super::{
 use crate::check::expect::PropertyResult;
 use crate::check::raft::{RaftMonitor, PROPERTIES};
 use crate::process::NodeId;
-use crate::protocols::raft::{Bugs, Command, RaftClient, RaftConfig, RaftNode, RaftServer, ReadMode};
+use crate::protocols::raft::{
+    storage, Bugs, Command, Entry, RaftClient, RaftConfig, RaftNode, RaftServer, ReadMode,
+};
 use crate::scenario::raw::{RawRaftBug, RawReadMode, RawScenario, RawSystem};
 use crate::sim::history::{History, OpKind, Outcome};
 use crate::sim::{SimError, SimTime};
@@ -104,7 +106,7 @@ pub fn run(
     });
     let parts = SystemParts { spawner, finish: RaftNode::finish, monitor: Some(RaftMonitor::boxed()) };
     let (world, stats) = run_world(raw, &infos, (seed, opts), &mut swarm, parts)?;
-    let committed = committed_writes(&world);
+    let committed = committed_writes(&world, &servers);
     let mut durability = durability(&world.history, |k, v| committed.contains(&(k, v)));
     durability.wrong_reads = crate::check::wrong_reads(&world.history);
     let mut properties = properties(&world.history);
@@ -113,16 +115,25 @@ pub fn run(
     Ok((world, stats, SystemOutcome { durability, properties, raft: Some(report), drawn: swarm.drawn }))
 }
 
-/// Every write in the committed prefix of the server that knows the most committed entries.
-fn committed_writes(world: &World<RaftNode>) -> BTreeSet<(u64, u64)> {
-    let best = world
-        .nodes
+/// Every write in the most up-to-date log (highest last term, then longest), over every
+/// server, live (its log in memory) or down (its log on disk). By Leader Completeness
+/// that log holds every committed entry, even where no live server knows yet that it is
+/// committed (commit indexes are volatile), so an acknowledged write missing from it is
+/// lost.
+fn committed_writes(world: &World<RaftNode>, servers: &[NodeId]) -> BTreeSet<(u64, u64)> {
+    let logs: Vec<Vec<Entry>> = servers
         .iter()
-        .filter_map(|n| n.process.as_ref().and_then(RaftNode::server))
-        .max_by_key(|s| s.commit_index());
-    let Some(s) = best else { return BTreeSet::new() };
-    s.log()[..s.commit_index() as usize]
-        .iter()
+        .map(|&id| {
+            let node = &world.nodes[id.index()];
+            match node.process.as_ref().and_then(RaftNode::server) {
+                Some(s) => s.log().to_vec(),
+                None => storage::recover(&node.disk).2,
+            }
+        })
+        .collect();
+    let best = logs.iter().max_by_key(|l| (l.last().map_or(0, |e| e.term), l.len()));
+    let Some(log) = best else { return BTreeSet::new() };
+    log.iter()
         .filter_map(|e| match e.cmd {
             Command::Op { kind: OpKind::Write, key, value, .. } => Some((key, value)),
             _ => None,

@@ -59,7 +59,8 @@ fn same_seed_same_digest_other_seed_another() {
 fn votes_without_the_term_check_break_election_safety() {
     // Narrow timeouts make split votes, and so concurrent candidates in one term, likely.
     let faults = r#"(at: "5s", do: Crash(Role("leader"))), (at: "8s", do: Restart(Crashed))"#;
-    let bad = scenario(r#"bugs: [VoteWithoutTermCheck]"#, faults, "12s").replace(r#"("150ms", "300ms")"#, r#"("150ms", "155ms")"#);
+    let bad = scenario(r#"bugs: [VoteWithoutTermCheck]"#, faults, "12s")
+        .replace(r#"("150ms", "300ms")"#, r#"("150ms", "155ms")"#);
     let r = run_text(&bad, 1);
     assert_eq!(holds(&r, "election_safety"), Some(false), "{:?}", r.properties);
     // The same run without the bug keeps one leader per term.
@@ -100,4 +101,15 @@ fn pre_vote_and_check_quorum_calm_an_asymmetric_partition() {
     assert!(terms(&noisy) > 10 * terms(&calm).max(1), "{} vs {}", terms(&noisy), terms(&calm));
     assert!(calm.metrics.availability.request_availability > noisy.metrics.availability.request_availability);
     assert!(noisy.passed() && calm.passed());
+}
+
+#[test]
+fn committing_earlier_terms_by_counting_breaks_leader_completeness() {
+    let bad = load("raft-figure8-bug.ron");
+    let r = run_text(&bad, 15);
+    assert_eq!(holds(&r, "leader_completeness"), Some(false), "{:?}", r.properties);
+    assert!(r.passed(), "{:?}", r.expectations);
+    let good = run_text(&bad.replace("bugs: [CommitOldTermsByCount],", ""), 15);
+    assert_eq!(holds(&good, "leader_completeness"), Some(true), "{:?}", good.properties);
+    assert_eq!(holds(&good, "state_machine_safety"), Some(true));
 }
