@@ -7,6 +7,32 @@ use crate::protocols::phold::{run_phold, PholdParams};
 pub enum BenchCommand {
     /// PHOLD on the bare kernel: N logical processes, E events each.
     Phold(PholdArgs),
+    /// A 5-node Raft cluster serving a steady load: simulated seconds per wall second.
+    Raft(RaftArgs),
+    /// Leader-election downtime after a leader crash, over many seeds.
+    RaftElections(ElectionArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RaftArgs {
+    /// Simulated seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub seconds: u64,
+    /// Client operations per second, in total.
+    #[arg(long, default_value_t = 1000.0)]
+    pub rate: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ElectionArgs {
+    /// Seeds 1..=N.
+    #[arg(long, default_value_t = 1000)]
+    pub seeds: u64,
+    /// The election timeout range, e.g. 150ms,300ms.
+    #[arg(long, default_value = "150ms,300ms")]
+    pub timeout: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +65,8 @@ pub struct PholdArgs {
 pub fn bench(cmd: &BenchCommand) -> i32 {
     match cmd {
         BenchCommand::Phold(a) => phold(a),
+        BenchCommand::Raft(a) => raft(a),
+        BenchCommand::RaftElections(a) => raft_elections(a),
     }
 }
 
@@ -82,5 +110,92 @@ fn phold(a: &PholdArgs) -> i32 {
             result.remote_events as f64 / result.events.max(1) as f64
         );
     }
+    EXIT_OK
+}
+
+/// A five-server Raft scenario with `clients` clients at `rate` ops/s for `seconds`.
+fn raft_scenario(seconds: u64, rate: f64, timeout: (&str, &str), faults: &str) -> String {
+    let nodes: Vec<String> = (1..=5).map(|i| format!("(name: \"n{i}\")")).collect();
+    format!(
+        r#"Scenario(
+    version: 1, name: "bench-raft", duration: "{seconds}s",
+    topology: (nodes: [{nodes}], link: (latency: LogNormal(median: "1ms", p99: "5ms"))),
+    system: Raft(election_timeout: ("{lo}", "{hi}"), heartbeat: "50ms"),
+    workload: (clients: 8, arrival: Poisson(rate_per_s: {rate:.1}), keys: Uniform(n: 10000), write_ratio: 0.5,
+               timeout: "500ms", retry: Exponential(base: "20ms", cap: "1s", max_attempts: 5)),
+    faults: [{faults}],
+)"#,
+        nodes = nodes.join(", "),
+        lo = timeout.0,
+        hi = timeout.1,
+    )
+}
+
+fn raft(a: &RaftArgs) -> i32 {
+    let text = raft_scenario(a.seconds, a.rate, ("150ms", "300ms"), "");
+    let scenario = crate::scenario::parse(&text, "bench-raft.ron").expect("the built-in scenario is valid");
+    #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a benchmark measures wall time
+    let started = std::time::Instant::now();
+    let r = match crate::simulation::run(
+        &scenario,
+        crate::simulation::RunOptions { seed: Some(a.seed), record_trace: false },
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "raft   5 servers, {} ops/s, {} simulated s: {} events, {} operations",
+        a.rate, a.seconds, r.events, r.ops.total
+    );
+    println!(
+        "wall {wall:.2} s (run and every check)  {:.0} simulated s per wall s  {:.2} M events/s",
+        a.seconds as f64 / wall,
+        r.events as f64 / wall / 1e6
+    );
+    EXIT_OK
+}
+
+fn raft_elections(a: &ElectionArgs) -> i32 {
+    let Some((lo, hi)) = a.timeout.split_once(',') else {
+        eprintln!("error: --timeout takes two durations, e.g. 150ms,300ms");
+        return super::EXIT_BAD_INPUT;
+    };
+    let faults = r#"(at: "2s", do: Crash(Role("leader")))"#;
+    let text = raft_scenario(5, 50.0, (lo.trim(), hi.trim()), faults);
+    let scenario = match crate::scenario::parse(&text, "bench-raft-elections.ron") {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_BAD_INPUT;
+        }
+    };
+    let mut downs = Vec::new();
+    let mut none = 0;
+    for seed in 1..=a.seeds {
+        let opts = crate::simulation::RunOptions { seed: Some(seed), record_trace: false };
+        let Ok(r) = crate::simulation::run(&scenario, opts) else { continue };
+        match r.raft.and_then(|x| x.elections.into_iter().find(|e| e.hit_leader)).and_then(|e| e.downtime_s) {
+            Some(d) => downs.push(d),
+            None => none += 1,
+        }
+    }
+    downs.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        downs
+            .get(((downs.len() as f64 * p).ceil() as usize).clamp(1, downs.len().max(1)) - 1)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "election downtime after a leader crash, timeouts {lo}..{hi}, {} seeds: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  (no new leader: {none})",
+        a.seeds,
+        q(0.5) * 1e3,
+        q(0.99) * 1e3,
+        downs.last().copied().unwrap_or(0.0) * 1e3
+    );
     EXIT_OK
 }

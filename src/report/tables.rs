@@ -111,6 +111,8 @@ pub fn sections(r: &RunResult) -> Vec<Section> {
         operations(r),
         latency(r),
         incidents(r),
+        properties(r),
+        raft(r),
         durability(r),
         messages(r),
         faults(r),
@@ -118,6 +120,9 @@ pub fn sections(r: &RunResult) -> Vec<Section> {
         disks(r),
         drawn(r),
     ]
+    .into_iter()
+    .filter(|s| !s.blocks.is_empty())
+    .collect()
 }
 
 fn run_facts(r: &RunResult) -> Section {
@@ -129,7 +134,7 @@ fn run_facts(r: &RunResult) -> Section {
     t.figure("stop", serde_name(&r.stop));
     t.figure("digest", r.digest.clone());
     t.figure("report version", r.report_version.to_string());
-    let failing = r.expectations.iter().filter(|v| !v.holds).count();
+    let failing = r.expectations.iter().filter(|v| v.fails()).count();
     let verdict = if r.expectations.is_empty() {
         "no expectation stated".to_string()
     } else if failing == 0 {
@@ -158,7 +163,11 @@ fn expectations(r: &RunResult) -> Section {
         ("holds", Align::Left),
     ]);
     for v in &r.expectations {
-        let holds = if v.holds { "yes" } else { "NO" };
+        let holds = match (v.holds, v.informational) {
+            (true, _) => "yes",
+            (false, true) => "no (informational)",
+            (false, false) => "NO",
+        };
         t.row(vec![v.expectation.clone(), v.measured.clone(), v.bound.clone(), holds.to_string()]);
     }
     Section { title: "Expectations", blocks: vec![Block::Table(t)] }
@@ -270,6 +279,46 @@ fn incident_row(n: usize, i: &Incident) -> Vec<String> {
         secs(i.rpo_s),
         i.lost_writes.to_string(),
     ]
+}
+
+fn properties(r: &RunResult) -> Section {
+    let mut t = Table::new(&[("property", Align::Left), ("verdict", Align::Left), ("detail", Align::Left)]);
+    for p in &r.properties {
+        let verdict = match p.holds {
+            Some(true) => "holds",
+            Some(false) => "**VIOLATED**",
+            None => "unknown",
+        };
+        t.row(vec![p.name.clone(), verdict.to_string(), p.detail.clone()]);
+    }
+    Section { title: "Properties", blocks: vec![Block::Table(t)] }
+}
+
+fn raft(r: &RunResult) -> Section {
+    let Some(raft) = &r.raft else {
+        return Section { title: "Raft", blocks: Vec::new() };
+    };
+    let mut f = Table::figures();
+    f.figure("leaders elected", raft.leaders_elected.to_string());
+    f.figure("highest term", raft.highest_term.to_string());
+    let mut t = Table::new(&[
+        ("incident", Align::Left),
+        ("start (s)", Align::Right),
+        ("hit the leader", Align::Left),
+        ("election downtime (s)", Align::Right),
+        ("first commit after (s)", Align::Right),
+    ]);
+    let opt = |x: Option<f64>| x.map_or("-".to_string(), secs);
+    for e in &raft.elections {
+        t.row(vec![
+            e.fault.clone(),
+            secs(e.start_s),
+            yes_no(e.hit_leader),
+            opt(e.downtime_s),
+            opt(e.first_commit_s),
+        ]);
+    }
+    Section { title: "Raft", blocks: vec![Block::Table(f), Block::Table(t)] }
 }
 
 fn durability(r: &RunResult) -> Section {
