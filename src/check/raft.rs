@@ -129,7 +129,7 @@ impl RaftMonitor {
         if known > 0 && chain[known - 1] != self.committed[known - 1].1 {
             let index = (0..known).find(|&i| chain[i] != self.committed[i].1).unwrap_or(known - 1);
             let detail = format!(
-                "index {} committed with term {} here and term {} elsewhere",
+                "index {} committed here as an entry of term {}, elsewhere as a different entry of term {}",
                 index + 1,
                 log[index].term,
                 self.committed[index].0

@@ -111,7 +111,7 @@ pub fn run(
     durability.wrong_reads = crate::check::wrong_reads(&world.history);
     let mut properties = properties(&world.history);
     properties.push(linearizability(&world.history));
-    let report = report(&world, &servers);
+    let report = report(&world);
     Ok((world, stats, SystemOutcome { durability, properties, raft: Some(report), drawn: swarm.drawn }))
 }
 
@@ -162,7 +162,7 @@ fn properties(history: &History) -> Vec<PropertyResult> {
         .collect()
 }
 
-fn report(world: &World<RaftNode>, servers: &[NodeId]) -> RaftReport {
+fn report(world: &World<RaftNode>) -> RaftReport {
     let h = &world.history;
     let leaders: Vec<(SimTime, u32, u64)> = h
         .observations
@@ -170,7 +170,6 @@ fn report(world: &World<RaftNode>, servers: &[NodeId]) -> RaftReport {
         .filter(|o| o.name == "leader")
         .map(|o| (o.time, o.node, o.value as u64))
         .collect();
-    let names: Vec<String> = servers.iter().map(|&id| world.node_name(id).to_string()).collect();
     let elections = h
         .faults
         .iter()
@@ -179,8 +178,10 @@ fn report(world: &World<RaftNode>, servers: &[NodeId]) -> RaftReport {
             let before = leaders.iter().filter(|l| l.0 < f.start).max_by_key(|l| (l.2, l.0));
             let (term, leader) = before.map_or((0, None), |l| (l.2, Some(l.1)));
             let leader_name = leader.map(|id| world.node_name(NodeId(id)).to_string());
-            let hit_leader = leader_name.is_some_and(|n| f.targets.contains(&n))
-                || (f.targets.is_empty() && names.iter().any(|n| f.kind.contains(n.as_str())));
+            // Faults that can take a leader out of service; clock, disk and link faults
+            // are incidents too, but not ones that remove a node.
+            let removes = ["crash", "isolate", "partition", "one_way_partition", "cut", "pause", "slow"];
+            let hit_leader = removes.contains(&f.kind.as_str()) && leader_name.is_some_and(|n| f.targets.contains(&n));
             let next = leaders.iter().find(|l| l.0 >= f.start && l.2 > term);
             let first_commit = h
                 .ops

@@ -346,6 +346,9 @@ impl RaftServer {
             cx.observe("term", term as i64);
             self.persist_meta(cx);
         }
+        if self.role == Role::Leader {
+            self.leader = None;
+        }
         if self.role != Role::Follower {
             self.role = Role::Follower;
             if let Some(t) = self.lead.heartbeat_timer.take() {
@@ -371,7 +374,11 @@ impl RaftServer {
             self.lead.last_ack.insert(p, now);
         }
         cx.observe("leader", self.term as i64);
-        self.append_local(cx, Command::Noop);
+        if self.append_local(cx, Command::Noop).is_none() {
+            // A leader that cannot persist its own log cannot lead.
+            self.step_down(cx, self.term);
+            return;
+        }
         self.heartbeat(cx);
     }
 
@@ -466,7 +473,12 @@ impl RaftServer {
                 continue;
             }
             if index <= self.last_index() {
-                assert!(index > self.commit, "a follower never truncates committed entries");
+                // Only a broken leader (a `bugs` variant) can ask for this; the monitor then
+                // reports the safety violation, so the model carries on.
+                assert!(
+                    index > self.commit || self.config.bugs != super::Bugs::default(),
+                    "a follower never truncates committed entries"
+                );
                 self.truncate_log(index as usize - 1);
             }
             first_new.get_or_insert(index);
