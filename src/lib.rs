@@ -55,5 +55,6 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod simulation;
+pub mod sweep;
 pub mod workload;
 pub mod world;

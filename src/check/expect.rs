@@ -1,12 +1,15 @@
 //! Expectations: a scenario's `expect` list evaluated against a run's figures.
 //!
 //! Each expectation yields a [`Verdict`]: what was expected, what was measured, the bound,
-//! and whether it holds. `run` exits 1 if any does not hold.
+//! and whether it holds. `run` exits 1 if any does not hold, except informational verdicts:
+//! a `Sometimes` event need not be reached by every run, only by some seed of a sweep
+//! (`stormglass check` judges that, see [`SOMETIMES`]).
 
-use crate::metrics::recovery::Rto;
+use crate::metrics::recovery::{self, Rto};
 use crate::metrics::{latency, Metrics};
-use crate::scenario::raw::{RawExpect, RawOps};
-use crate::sim::history::{History, OpKind};
+use crate::scenario::raw::{Dur, RawExpect, RawOps, RawScenario, RawSystem};
+use crate::sim::history::{History, OpKind, Outcome};
+use crate::sim::SimTime;
 use serde::Serialize;
 
 /// One evaluated expectation.
@@ -16,6 +19,17 @@ pub struct Verdict {
     pub measured: String,
     pub bound: String,
     pub holds: bool,
+    /// A verdict that never fails a run (a `Sometimes` event: `holds` says whether this run
+    /// reached it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub informational: bool,
+}
+
+impl Verdict {
+    /// Whether this verdict fails the run: it does not hold and is not informational.
+    pub fn fails(&self) -> bool {
+        !self.holds && !self.informational
+    }
 }
 
 /// The figures expectations are judged on.
@@ -25,6 +39,8 @@ pub struct Facts<'a> {
     pub lost_writes: u64,
     pub wrong_reads: u64,
     pub properties: &'a [PropertyResult],
+    /// The scenario run (for `quiet_after`, the metrics settings and the system's kind).
+    pub scenario: &'a RawScenario,
 }
 
 /// A named property of the model, as its checkers judged it.
@@ -41,7 +57,7 @@ pub fn evaluate(expect: &[RawExpect], facts: &Facts) -> Vec<Verdict> {
 }
 
 fn verdict(expectation: String, measured: String, bound: String, holds: bool) -> Verdict {
-    Verdict { expectation, measured, bound, holds }
+    Verdict { expectation, measured, bound, holds, informational: false }
 }
 
 fn evaluate_one(e: &RawExpect, f: &Facts) -> Verdict {
@@ -117,6 +133,18 @@ fn evaluate_one(e: &RawExpect, f: &Facts) -> Verdict {
                 false,
             ),
         },
+        RawExpect::Sometimes(name) => {
+            let reached = sometimes_reached(name, f);
+            let measured = if reached { "reached" } else { "not reached in this run" };
+            Verdict {
+                expectation: format!("sometimes '{name}'"),
+                measured: measured.into(),
+                bound: "reached by some seed".into(),
+                holds: reached,
+                informational: true,
+            }
+        }
+        RawExpect::RecoversWithin(bound) => recovers_within(*bound, f),
         RawExpect::Violated(name) => match f.properties.iter().find(|p| &p.name == name) {
             Some(p) => {
                 let measured = match p.holds {
@@ -164,4 +192,101 @@ fn rto_verdict(m: &Metrics, bound_s: f64, bound: &str) -> Verdict {
         Some(w) => verdict("worst RTO".into(), format!("{w:.6} s"), format!("< {bound}"), w < bound_s),
         None => verdict("worst RTO".into(), note, format!("< {bound}"), false),
     }
+}
+
+/// The "sometimes" events a run can reach: (name, Raft only, meaning). A scenario declares
+/// the ones it means to exercise with `Sometimes(name)`; `check` counts, for every event
+/// that applies to the system, the seeds that reached it (the coverage table).
+pub const SOMETIMES: &[(&str, bool, &str)] = &[
+    ("LeaderElected", true, "a Raft leader was elected"),
+    ("LeaderChanged", true, "a second leader was elected (any term)"),
+    ("SplitVote", true, "an election term ended without a leader (a split vote, or a candidate cut off)"),
+    ("TermAboveOne", true, "the highest term reached is above 1"),
+    ("FaultFired", false, "a fault of the plan or of the nemesis fired"),
+    ("Timeout", false, "a client operation timed out"),
+    ("Recovered", false, "an incident degraded the service, which then recovered (RTO above zero)"),
+    ("LostWrite", false, "an acknowledged write was lost"),
+    ("WrongRead", false, "a read returned a value never written (silent corruption reached a client)"),
+];
+
+/// The "sometimes" events that apply to a system, in [`SOMETIMES`] order.
+pub fn sometimes_for(system: &RawSystem) -> Vec<&'static str> {
+    let raft = matches!(system, RawSystem::Raft { .. });
+    SOMETIMES.iter().filter(|(_, raft_only, _)| raft || !raft_only).map(|(name, _, _)| *name).collect()
+}
+
+/// Whether the run reached the "sometimes" event `name` (an unknown name is never reached;
+/// validation refuses unknown names).
+pub fn sometimes_reached(name: &str, f: &Facts) -> bool {
+    let observed = |what: &'static str| f.history.observations.iter().filter(move |o| o.name == what);
+    match name {
+        "LeaderElected" => observed("leader").next().is_some(),
+        "LeaderChanged" => observed("leader").nth(1).is_some(),
+        "SplitVote" => {
+            let led: std::collections::BTreeSet<i64> = observed("leader").map(|o| o.value).collect();
+            observed("term").any(|o| o.value > 0 && !led.contains(&o.value))
+        }
+        "TermAboveOne" => observed("term").chain(observed("leader")).any(|o| o.value > 1),
+        "FaultFired" => !f.history.faults.is_empty(),
+        "Timeout" => f.history.ops.iter().any(|o| o.outcome == Outcome::TimedOut),
+        "Recovered" => {
+            f.metrics.incidents.iter().any(|i| matches!(i.rto, Rto::Recovered { rto_s } if rto_s > 0.0))
+        }
+        "LostWrite" => f.lost_writes > 0,
+        "WrongRead" => f.wrong_reads > 0,
+        _ => false,
+    }
+}
+
+/// The liveness phase: from `quiet_after` (q) the service must be good for the recovery
+/// windows by q + bound, and every incident that started before then must have recovered
+/// by then. A failure names what is still pending.
+fn recovers_within(bound: Dur, f: &Facts) -> Verdict {
+    let raw = f.scenario;
+    let q = raw.quiet_after.expect("validation: RecoversWithin comes with quiet_after").0;
+    let q_time = SimTime::ZERO + q;
+    let deadline = q_time + bound.0;
+    let deadline_s = deadline.as_secs_f64();
+    let (window, slo, k) = (raw.metrics.window.0, raw.metrics.slo.0, raw.metrics.recovery_windows as usize);
+    assert!(k > 0 && window.0 > 0, "validation: recovery needs a window and at least one good window");
+    let mut pending = Vec::new();
+    for i in f.metrics.incidents.iter().filter(|i| i.start_s < deadline_s) {
+        let recovered_at = match i.rto {
+            Rto::Recovered { rto_s } => Some(i.start_s + rto_s),
+            Rto::NotRecovered | Rto::Undetermined => None,
+        };
+        if recovered_at.is_none_or(|t| t > deadline_s + 1e-9) {
+            pending.push(format!("incident {} at {} s not recovered by {deadline_s} s", i.kind, i.start_s));
+        }
+    }
+    let service = recovery::rto(&f.metrics.windows, window, q_time, slo, k);
+    let service_at = match service {
+        Rto::Recovered { rto_s } if rto_s <= bound.0.as_secs_f64() + 1e-9 => Some(q.as_secs_f64() + rto_s),
+        _ => None,
+    };
+    if service_at.is_none() {
+        pending.push(format!("service not good for {k} consecutive windows by {deadline_s} s"));
+        if matches!(raw.system, RawSystem::Raft { .. }) {
+            let leaders: Vec<_> = f.history.observations.iter().filter(|o| o.name == "leader").collect();
+            match leaders.iter().rev().find(|o| o.time <= deadline) {
+                Some(o) if o.time >= q_time => pending.push(format!(
+                    "last leader elected at {} s (term {})",
+                    o.time.as_secs_f64(),
+                    o.value
+                )),
+                _ => pending.push(format!("no leader elected since quiet_after ({} s)", q.as_secs_f64())),
+            }
+        }
+    }
+    let holds = pending.is_empty();
+    let measured = match service_at {
+        Some(t) if holds => format!("recovered at {t} s"),
+        _ => pending.join("; "),
+    };
+    verdict(
+        format!("recovery after quiet_after {}", Dur(q)),
+        measured,
+        format!("by {deadline_s} s (quiet_after + {})", bound),
+        holds,
+    )
 }

@@ -6,6 +6,7 @@
 pub mod expect;
 pub mod linearizability;
 pub mod raft;
+pub mod shrink;
 
 use crate::sim::history::{History, OpKind, Outcome};
 use std::collections::{BTreeMap, BTreeSet};

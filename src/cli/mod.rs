@@ -5,7 +5,9 @@
 //! 2 bad input (scenario or arguments). A Rust panic outside a model stays 101.
 
 mod bench;
+mod check;
 mod list;
+mod merge;
 mod run;
 mod validate;
 
@@ -31,6 +33,10 @@ pub struct Cli {
 pub enum Command {
     /// Run one scenario once and print a summary.
     Run(run::RunArgs),
+    /// Run every scenario for many seeds in parallel; exit 1 if any property fails.
+    Check(check::CheckArgs),
+    /// Join the JSON summaries of `check --shard K/N` into the whole sweep's summary.
+    Merge(merge::MergeArgs),
     /// Check scenario files without running them.
     Validate {
         /// Scenario files (.ron).
@@ -60,6 +66,8 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Check(args) => check::check(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Validate { files } => validate::validate(&files),
         Command::List { dir } => list::list(&dir),
         Command::Bench(b) => bench::bench(&b),

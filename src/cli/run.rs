@@ -74,7 +74,7 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     }
     let failed: Vec<&str> =
-        result.expectations.iter().filter(|v| !v.holds).map(|v| v.expectation.as_str()).collect();
+        result.expectations.iter().filter(|v| v.fails()).map(|v| v.expectation.as_str()).collect();
     if failed.is_empty() {
         EXIT_OK
     } else {
@@ -231,7 +231,11 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
     );
     println!("digest       {}", r.digest);
     for v in &r.expectations {
-        let mark = if v.holds { "ok  " } else { "FAIL" };
+        let mark = match (v.holds, v.informational) {
+            (true, _) => "ok  ",
+            (false, true) => "info",
+            (false, false) => "FAIL",
+        };
         println!("expect {mark}  {}: {} (bound {})", v.expectation, v.measured, v.bound);
     }
 }

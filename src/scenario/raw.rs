@@ -3,10 +3,12 @@
 //! These structs mirror the file; they are validated by `validate` and resolved into
 //! runtime objects by `simulation`. Unknown fields are errors. Field-local checks (a
 //! duration's syntax, a probability's range) happen while parsing, so their errors carry
-//! the exact position from `ron`.
+//! the exact position from `ron`. They serialize back to RON that parses to the same
+//! scenario (durations in their shortest exact form), which is how `check::shrink` writes
+//! a shrunk scenario file.
 
 use crate::sim::{parse_duration, SimDuration};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A human duration: `"150ms"`, `"2s"`, `"1.5s"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,6 +18,13 @@ impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         parse_duration(&text).map(Dur).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Written back as its shortest exact human form (`"1.5s"`), which parses to the same value.
+impl Serialize for Dur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
     }
 }
 
@@ -54,6 +63,12 @@ impl<'de> Deserialize<'de> for Prob {
     }
 }
 
+impl Serialize for Prob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.0)
+    }
+}
+
 /// A finite number greater than zero.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct Positive(pub f64);
@@ -70,12 +85,18 @@ impl<'de> Deserialize<'de> for Positive {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+impl Serialize for Positive {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.0)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename = "Scenario")]
 pub struct RawScenario {
     pub version: u32,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// The default seed; `--seed` overrides it.
     #[serde(default = "default_seed")]
@@ -84,15 +105,21 @@ pub struct RawScenario {
     pub topology: RawTopology,
     pub system: RawSystem,
     pub workload: RawWorkload,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<RawFault>,
     #[serde(default)]
     pub nemesis: RawNemesis,
+    /// The liveness phase: from this time on the nemesis draws no new fault and undoes the
+    /// ones it drew (crashed nodes restart, partitions heal), so the system must recover
+    /// (see `RecoversWithin`). Fault-plan entries at or after it may only repair
+    /// (`Restart`, `Heal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_after: Option<Dur>,
     /// How windows, availability and recovery are judged.
     #[serde(default)]
     pub metrics: RawMetrics,
     /// What must hold; `run` exits 1 if any does not.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expect: Vec<RawExpect>,
     #[serde(default)]
     pub limits: RawLimits,
@@ -102,7 +129,7 @@ fn default_seed() -> u64 {
     1
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopology {
     pub nodes: Vec<RawNode>,
@@ -110,23 +137,23 @@ pub struct RawTopology {
     #[serde(default)]
     pub link: RawLink,
     /// Overrides for pairs of nodes (both directions unless `one_way`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<RawLinkOverride>,
     /// Overrides for every pair between two zones (a zone with itself: within the zone).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zones: Vec<RawLinkOverride>,
     /// Overrides for every pair between two regions.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<RawLinkOverride>,
     /// The disk of every node (a node's own `disk` replaces it).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk: Option<RawDisk>,
     /// The clock of every node, clients included (a node's own `clock` replaces it).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<RawClock>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNode {
     pub name: String,
@@ -134,11 +161,11 @@ pub struct RawNode {
     pub zone: String,
     #[serde(default = "default_place")]
     pub region: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<RawService>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk: Option<RawDisk>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<RawClock>,
 }
 
@@ -146,7 +173,7 @@ pub fn default_place() -> String {
     "default".to_string()
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawService {
     pub workers: u32,
@@ -154,7 +181,7 @@ pub struct RawService {
     pub time: RawDist,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
     #[serde(default = "zero_latency")]
@@ -165,7 +192,7 @@ pub struct RawLink {
     pub duplicate: Prob,
     #[serde(default)]
     pub fifo: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_bps: Option<u64>,
     /// Probability that a message is corrupted in flight on this link.
     #[serde(default)]
@@ -190,28 +217,28 @@ impl Default for RawLink {
 }
 
 /// A link override: fields left out inherit the topology's default `link`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLinkOverride {
     pub between: (String, String),
     /// Only from the first to the second (pairs of nodes only).
     #[serde(default)]
     pub one_way: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<RawDist>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<Prob>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<Prob>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fifo: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_bps: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrupt: Option<Prob>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum RawDist {
     Constant(Dur),
@@ -222,7 +249,7 @@ pub enum RawDist {
     Pareto { scale: Dur, shape: Positive },
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum RawSystem {
     /// One key-value server (`hello-kv`).
@@ -243,7 +270,7 @@ pub enum RawSystem {
     /// A Raft cluster with a replicated key-value store.
     Raft {
         /// The nodes that run Raft (default: every topology node).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         servers: Option<Vec<String>>,
         /// Each election timeout is drawn uniformly from [lo, hi].
         election_timeout: (Dur, Dur),
@@ -258,10 +285,10 @@ pub enum RawSystem {
         #[serde(default)]
         reads: RawReadMode,
         /// Lease length for lease reads (default: the election timeout's lower bound).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         lease: Option<Dur>,
         /// Deliberately broken variants.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         bugs: Vec<RawRaftBug>,
     },
 }
@@ -270,14 +297,14 @@ fn default_batch() -> usize {
     64
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawReadMode {
     #[default]
     ReadIndex,
     Lease,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawRaftBug {
     /// Votes granted without checking the term or an earlier vote in it.
     VoteWithoutTermCheck,
@@ -295,7 +322,7 @@ fn one_second() -> Dur {
     Dur(SimDuration::from_secs(1))
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
     pub clients: u32,
@@ -312,7 +339,7 @@ pub struct RawWorkload {
     pub retry: RawRetry,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum RawArrival {
     /// Open loop: Poisson arrivals, `rate_per_s` in total, split evenly over the clients.
@@ -321,14 +348,14 @@ pub enum RawArrival {
     Closed { think: RawDist },
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum RawKeys {
     Uniform { n: u64 },
     Zipf { n: u64, s: f64 },
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum RawRetry {
     #[default]
@@ -346,7 +373,7 @@ pub enum RawRetry {
     },
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize)]
 pub enum RawJitter {
     None,
     #[default]
@@ -354,18 +381,18 @@ pub enum RawJitter {
     Equal,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
     pub at: Dur,
     /// Undo the action after this long (restart the crashed, heal the partition).
-    #[serde(default, rename = "for")]
+    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
     pub for_: Option<Dur>,
     #[serde(rename = "do")]
     pub action: RawAction,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum RawAction {
     Crash(RawTarget),
@@ -396,7 +423,7 @@ pub enum RawAction {
         target: RawTarget,
         #[serde(default = "one")]
         factor: f64,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         latency: Option<Dur>,
     },
     /// Stop-the-world pause (needs `for`): nothing runs; at the end, overdue timers fire and
@@ -408,7 +435,7 @@ pub enum RawAction {
     /// every link if `groups` is left out).
     Corrupt {
         probability: Knob<Prob>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         groups: Option<Vec<Vec<String>>>,
     },
     /// Bursty loss (Gilbert–Elliott) between the groups: a link enters the bad state with
@@ -453,7 +480,7 @@ fn one() -> f64 {
     1.0
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub enum RawTarget {
     Node(String),
     Nodes(Vec<String>),
@@ -477,7 +504,7 @@ pub enum RawTarget {
     MinorityWithRole(String),
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
     #[serde(default = "default_max_events")]
@@ -540,6 +567,16 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Knob<T> {
     }
 }
 
+/// A fixed knob is written as its value, a range as the tuple `(lo, hi)`.
+impl<T: Serialize> Serialize for Knob<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Knob::Fixed(x) => x.serialize(s),
+            Knob::Range(lo, hi) => (lo, hi).serialize(s),
+        }
+    }
+}
+
 /// A signed human duration: `"-200ms"`, `"+1s"`, `"5ms"`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SignedDur(pub i64);
@@ -558,15 +595,23 @@ impl<'de> Deserialize<'de> for SignedDur {
     }
 }
 
+/// Written back as `"-200ms"` or `"200ms"`.
+impl Serialize for SignedDur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        s.serialize_str(&format!("{sign}{}", SimDuration(self.0.unsigned_abs())))
+    }
+}
+
 /// A node's disk: latencies per operation and silent-corruption probabilities.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDisk {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write: Option<RawDist>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fsync: Option<RawDist>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<RawDist>,
     #[serde(default)]
     pub torn_write: Knob<Prob>,
@@ -579,7 +624,7 @@ pub struct RawDisk {
 }
 
 /// A node's local clock: drift, initial offset, optional periodic synchronisation.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClock {
     /// Parts per million fast (negative: slow).
@@ -588,13 +633,13 @@ pub struct RawClock {
     /// The local clock's reading at true time zero minus zero.
     #[serde(default)]
     pub offset: Knob<SignedDur>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<RawSync>,
 }
 
 /// NTP-like synchronisation: every `interval` the clock is set to true time plus an error
 /// drawn uniformly from [-max_error, +max_error].
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSync {
     pub interval: Dur,
@@ -602,21 +647,21 @@ pub struct RawSync {
 }
 
 /// A random nemesis: faults drawn from rates instead of a fixed plan.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNemesis {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crashes: Option<RawCrashNemesis>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partitions: Option<RawPartitionNemesis>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_steps: Option<RawClockNemesis>,
     /// Which nodes it may hit (default: every topology node, never clients).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<Vec<String>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCrashNemesis {
     /// Mean time between failures, per node.
@@ -627,7 +672,7 @@ pub struct RawCrashNemesis {
     pub distribution: RawLifetime,
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize)]
 pub enum RawLifetime {
     #[default]
     Exponential,
@@ -635,7 +680,7 @@ pub enum RawLifetime {
     Weibull(f64),
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPartitionNemesis {
     /// Mean time between partitions (exponential gaps).
@@ -644,7 +689,7 @@ pub struct RawPartitionNemesis {
     pub duration: Knob<Dur>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClockNemesis {
     /// Mean time between steps (exponential gaps).
@@ -654,7 +699,7 @@ pub struct RawClockNemesis {
 }
 
 /// What a zone or region outage does to its nodes.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawOutage {
     /// Every node in the domain crashes.
     #[default]
@@ -663,14 +708,14 @@ pub enum RawOutage {
     Isolate,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawDiskFault {
     IoError,
     Full,
 }
 
 /// Windows, SLO and recovery for the metrics.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMetrics {
     #[serde(default = "one_second")]
@@ -698,7 +743,7 @@ impl Default for RawMetrics {
 }
 
 /// Which operations a latency expectation covers.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawOps {
     #[default]
     All,
@@ -707,7 +752,7 @@ pub enum RawOps {
 }
 
 /// One expectation about a run.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum RawExpect {
     /// Request availability (ok / decided operations) at least this.
@@ -734,4 +779,11 @@ pub enum RawExpect {
     /// A named property that this scenario demonstrates being broken (a teaching scenario
     /// or a broken variant): holds when the checker finds the property violated.
     Violated(String),
+    /// A "sometimes" property: an event that some seed of a sweep must reach (e.g.
+    /// `LeaderElected`, `LostWrite`; see docs/ci.md). Informational in a single run; in
+    /// `check`, a sweep where no seed reached it fails as vacuous.
+    Sometimes(String),
+    /// The liveness phase: after `quiet_after`, every incident has recovered and the service
+    /// has been good for `metrics.recovery_windows` windows within this bound.
+    RecoversWithin(Dur),
 }

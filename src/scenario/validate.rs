@@ -245,6 +245,7 @@ fn validate_expectations(s: &RawScenario) -> Check {
     if s.metrics.recovery_windows == 0 {
         fail("metrics.recovery_windows", "recovery needs at least one good window; 3 is usual")?;
     }
+    validate_quiet_after(s)?;
     for (i, e) in s.expect.iter().enumerate() {
         match e {
             RawExpect::LatencyBelow { percentile, .. } if !(*percentile > 0.0 && *percentile <= 100.0) => {
@@ -267,7 +268,59 @@ fn validate_expectations(s: &RawScenario) -> Check {
                 };
                 fail(format!("expect[{i}][0]"), format!("unknown property '{name}'; {list}"))?
             }
+            RawExpect::Sometimes(name) => validate_sometimes(s, i, name)?,
+            RawExpect::RecoversWithin(bound) => match s.quiet_after {
+                None => fail(
+                    format!("expect[{i}]"),
+                    "RecoversWithin judges the liveness phase after quiet_after; add e.g. quiet_after: \"40s\"",
+                )?,
+                Some(q) if q.0 + bound.0 > s.duration.0 => fail(
+                    format!("expect[{i}][0]"),
+                    format!(
+                        "quiet_after {q} + {bound} is past the run's duration {}; raise duration or shorten the bound",
+                        s.duration
+                    ),
+                )?,
+                Some(_) => {}
+            },
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn validate_sometimes(s: &RawScenario, i: usize, name: &str) -> Check {
+    use crate::check::expect::{sometimes_for, SOMETIMES};
+    if sometimes_for(&s.system).contains(&name) {
+        return Ok(());
+    }
+    let list = sometimes_for(&s.system).iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
+    if SOMETIMES.iter().any(|(known, _, _)| *known == name) {
+        fail(
+            format!("expect[{i}][0]"),
+            format!("'{name}' applies to Raft systems only; this system has: {list}"),
+        )
+    } else {
+        fail(format!("expect[{i}][0]"), format!("unknown sometimes event '{name}'; known: {list}"))
+    }
+}
+
+/// `quiet_after` lies within the run, and the fault plan only repairs from then on.
+fn validate_quiet_after(s: &RawScenario) -> Check {
+    let Some(q) = s.quiet_after else { return Ok(()) };
+    if q.0 == SimDuration::ZERO || q > s.duration {
+        fail("quiet_after", format!("{q} must be above zero and within the run's duration {}", s.duration))?;
+    }
+    for (i, f) in s.faults.iter().enumerate() {
+        let repair = matches!(f.action, RawAction::Restart(_) | RawAction::Heal);
+        if f.at >= q && !repair {
+            fail(
+                format!("faults[{i}].at"),
+                format!(
+                    "{} is at or after quiet_after {q}, when faults stop; only Restart and Heal may come then. Move it earlier or raise quiet_after",
+                    f.at
+                ),
+            )?;
         }
     }
     Ok(())

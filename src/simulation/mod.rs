@@ -129,9 +129,9 @@ pub struct RunResult {
 pub const REPORT_VERSION: u32 = 1;
 
 impl RunResult {
-    /// Whether every expectation holds.
+    /// Whether every expectation holds (informational verdicts, `Sometimes`, aside).
     pub fn passed(&self) -> bool {
-        self.expectations.iter().all(|v| v.holds)
+        !self.expectations.iter().any(Verdict::fails)
     }
 }
 
@@ -379,6 +379,7 @@ fn summarise<P: Process>(
         lost_writes: durability.lost_acknowledged_writes,
         wrong_reads: durability.wrong_reads,
         properties: &properties,
+        scenario: raw,
     };
     let expectations = evaluate(&raw.expect, &facts);
     RunResult {

@@ -10,6 +10,9 @@
 //!   its duration.
 //! - Clock steps: gaps ~ Exponential(every); each steps a random live node's clock by a
 //!   uniform amount in [-max_step, +max_step].
+//!
+//! With `quiet_after` (the liveness phase), nothing is drawn at or after it, and every crash
+//! and partition drawn before it is undone by then at the latest.
 
 use super::resolve::{id_of, Swarm};
 use crate::scenario::raw::{RawLifetime, RawScenario};
@@ -33,7 +36,9 @@ fn lifetime(kind: RawLifetime, mean: SimDuration, rng: &mut RngStream) -> SimDur
 /// The nemesis's actions for this seed, in no particular order (the queue orders them).
 pub fn plan(raw: &RawScenario, infos: &[NodeInfo], seed: u64, swarm: &mut Swarm) -> Vec<FaultAction> {
     let n = &raw.nemesis;
-    let end = SimTime::ZERO + raw.duration.0;
+    // The nemesis stops at quiet_after: no fault starts then or later, none outlasts it.
+    let end = SimTime::ZERO + raw.quiet_after.map_or(raw.duration.0, |q| q.0.min(raw.duration.0));
+    let quiet = |t: SimTime, d: SimDuration| if raw.quiet_after.is_some() { d.min(end.since(t)) } else { d };
     let mut plan = Vec::new();
     let pool: Vec<String> = match &n.targets {
         Some(t) => t.clone(),
@@ -48,7 +53,7 @@ pub fn plan(raw: &RawScenario, infos: &[NodeInfo], seed: u64, swarm: &mut Swarm)
             while t < end {
                 let down = Dist::Exponential { mean: mttr.0 as f64 }.sample(&mut rng).max(SimDuration(1));
                 let kind = FaultKind::Crash(Target::Node(id_of(infos, name)));
-                plan.push(FaultAction { at: t, duration: Some(down), kind });
+                plan.push(FaultAction { at: t, duration: Some(quiet(t, down).max(SimDuration(1))), kind });
                 t = t + down + lifetime(c.distribution, mtbf, &mut rng);
             }
         }
@@ -61,7 +66,7 @@ pub fn plan(raw: &RawScenario, infos: &[NodeInfo], seed: u64, swarm: &mut Swarm)
         while t < end {
             plan.push(FaultAction {
                 at: t,
-                duration: Some(length),
+                duration: Some(quiet(t, length).max(SimDuration(1))),
                 kind: FaultKind::Isolate(Target::RandomMinority),
             });
             t = t + length + Dist::Exponential { mean: every.0 as f64 }.sample(&mut rng);

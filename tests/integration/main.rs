@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area (STYLE.md, "Tests").
 
+mod check;
 mod common;
 mod crash;
 mod determinism;
@@ -10,3 +11,4 @@ mod network;
 mod raft;
 mod reports;
 mod scenario_errors;
+mod shrink;
