@@ -22,6 +22,8 @@
 //! - [`simulation`]: one run, from scenario to result.
 //! - [`metrics`]: latency, availability, RTO/RPO from the history; [`check`]: checkers and
 //!   expectations; [`report`]: JSON, Markdown, SVG and HTML renderings of a result.
+//! - [`sweep`]: many seeds of many scenarios in parallel, judged as one (`check`), with
+//!   JSON, JUnit and Markdown summaries and shards joined by `merge`.
 //! - [`cli`]: the command line (the only module that knows about the terminal).
 //!
 //! # Determinism contract

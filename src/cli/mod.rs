@@ -2,7 +2,8 @@
 //! that knows about the terminal; it reads the wall clock only to report wall time.
 //!
 //! Exit codes: 0 success; 1 a run failed (an expectation, a limit, a model panic);
-//! 2 bad input (scenario or arguments). A Rust panic outside a model stays 101.
+//! 2 bad input (scenario or arguments); 130 a `check` sweep interrupted by Ctrl-C. A Rust
+//! panic outside a model stays 101.
 
 mod bench;
 mod check;

@@ -181,7 +181,8 @@ fn report(world: &World<RaftNode>) -> RaftReport {
             // Faults that can take a leader out of service; clock, disk and link faults
             // are incidents too, but not ones that remove a node.
             let removes = ["crash", "isolate", "partition", "one_way_partition", "cut", "pause", "slow"];
-            let hit_leader = removes.contains(&f.kind.as_str()) && leader_name.is_some_and(|n| f.targets.contains(&n));
+            let hit_leader =
+                removes.contains(&f.kind.as_str()) && leader_name.is_some_and(|n| f.targets.contains(&n));
             let next = leaders.iter().find(|l| l.0 >= f.start && l.2 > term);
             let first_commit = h
                 .ops

@@ -57,8 +57,7 @@ pub fn plain_report(c: &ScenarioSummary) -> String {
             (true, false) => "declared",
             (false, false) => "",
         };
-        let _ = writeln!(
-            x,
+        let line = format!(
             "  {:width$}  {:>5} of {:<5} {:18} {}",
             e.event,
             e.seeds.len(),
@@ -66,6 +65,7 @@ pub fn plain_report(c: &ScenarioSummary) -> String {
             mark,
             short(&e.seeds)
         );
+        let _ = writeln!(x, "{}", line.trim_end());
     }
     x
 }
