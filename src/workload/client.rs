@@ -64,6 +64,15 @@ impl Driver {
         self.client
     }
 
+    /// Records that `id` may have taken effect whatever replies follow (e.g. a write sent to
+    /// a server that might lead, over a network that may duplicate it): it will be reported
+    /// `timed_out` rather than `failed` if every later attempt is refused.
+    pub fn mark_uncertain(&mut self, id: u64) {
+        if let Some(p) = self.pending.get_mut(&id) {
+            p.uncertain = true;
+        }
+    }
+
     /// The request of a pending operation (to resend it elsewhere, e.g. after a redirect).
     pub fn pending_request(&self, id: u64) -> Option<Request> {
         self.pending.get(&id).map(|p| p.request)

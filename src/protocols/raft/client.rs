@@ -3,7 +3,9 @@
 //! A client sends each attempt to the server it believes leads. A refusal that names
 //! another leader is followed at once, within the same attempt (at most a few hops); a
 //! refusal with no useful hint, or an attempt that times out, moves the client to the next
-//! server, and the driver's retry policy decides what happens to the operation.
+//! server, and the driver's retry policy decides what happens to the operation. A refused
+//! write is never reported `failed` (definitely not applied): a server that led when an
+//! earlier copy or hop arrived may have appended it; it is reported `timed_out` (unknown).
 
 use super::{RaftMsg, RaftNode, RaftTimer, Refusal};
 use crate::process::{Context, NodeId};
@@ -32,8 +34,18 @@ impl RaftClient {
 
     fn send(&mut self, cx: &mut Context<'_, RaftNode>, req: Option<Request>) {
         if let Some(req) = req {
+            self.uncertain_if_write(&req);
             self.redirects.remove(&req.id);
             cx.send(self.servers[self.target], RaftMsg::Request(req));
+        }
+    }
+
+    /// A write handed to any server may be appended by one that leads (or led when an
+    /// earlier copy arrived), whatever refusals come back later: it can never be reported
+    /// as definitely not applied.
+    fn uncertain_if_write(&mut self, req: &Request) {
+        if req.kind == crate::sim::history::OpKind::Write {
+            self.driver.mark_uncertain(req.id);
         }
     }
 
@@ -69,7 +81,10 @@ impl RaftClient {
                     self.target = pos;
                 }
                 match (self.driver.pending_request(id), *hops <= MAX_REDIRECTS) {
-                    (Some(req), true) => cx.send(leader, RaftMsg::Request(req)),
+                    (Some(req), true) => {
+                        self.uncertain_if_write(&req);
+                        cx.send(leader, RaftMsg::Request(req))
+                    }
                     (Some(_), false) => self.driver.on_reply(cx, id, Err(()), wrap),
                     (None, _) => {}
                 }

@@ -50,6 +50,11 @@ struct LeaderState {
     reads: Vec<PendingRead>,
     lease_until: SimTime,
     heartbeat_timer: Option<TimerId>,
+    /// Followers whose log position is unknown (after a rejected append): they get one
+    /// append at a time, no optimistic pipelining, until one succeeds (etcd's "probe").
+    probing: BTreeSet<NodeId>,
+    /// Probing followers with an append in flight (cleared every heartbeat, in case it was lost).
+    probe_in_flight: BTreeSet<NodeId>,
 }
 
 /// One Raft server.
@@ -398,6 +403,7 @@ impl RaftServer {
         self.lead.round += 1;
         let now = cx.now();
         self.lead.round_started.insert(self.lead.round, now);
+        self.lead.probe_in_flight.clear();
         self.broadcast(cx);
         self.advance_commit(cx);
         self.serve_reads(cx);
@@ -418,12 +424,19 @@ impl RaftServer {
     }
 
     fn send_append(&mut self, cx: Cx, peer: NodeId) {
+        let probing = self.lead.probing.contains(&peer);
+        if probing && !self.lead.probe_in_flight.insert(peer) {
+            return; // one probe at a time
+        }
         let next = self.lead.next[&peer].clamp(1, self.last_index() + 1);
         let prev_index = next - 1;
         let end = (prev_index as usize + self.config.max_batch).min(self.log.len());
         let entries = self.log[prev_index as usize..end].to_vec();
-        // Optimistic pipelining: assume these arrive; a failure reply moves `next` back.
-        self.lead.next.insert(peer, end as u64 + 1);
+        if !probing {
+            // Optimistic pipelining: assume these arrive; a rejection moves `next` back
+            // and the follower to probing.
+            self.lead.next.insert(peer, end as u64 + 1);
+        }
         let msg = RaftMsg::Append {
             term: self.term,
             prev_index,
@@ -514,16 +527,23 @@ impl RaftServer {
         self.lead.last_ack.insert(src, now);
         let acked = self.lead.acked_round.entry(src).or_insert(0);
         *acked = (*acked).max(round);
+        self.lead.probe_in_flight.remove(&src);
         if success {
             let m = self.lead.matched.entry(src).or_insert(0);
             *m = (*m).max(match_index);
+            if self.lead.probing.remove(&src) {
+                self.lead.next.insert(src, *m + 1);
+            }
             self.advance_commit(cx);
             if self.lead.next[&src] <= self.last_index() {
                 self.send_append(cx, src);
             }
         } else {
-            let next = hint.max(1).min(self.last_index() + 1);
+            // Never below what the follower is known to hold.
+            let floor = self.lead.matched.get(&src).copied().unwrap_or(0) + 1;
+            let next = hint.max(floor).min(self.last_index() + 1);
             self.lead.next.insert(src, next);
+            self.lead.probing.insert(src);
             self.send_append(cx, src);
         }
         self.serve_reads(cx);
