@@ -102,3 +102,15 @@ fn pre_vote_and_check_quorum_calm_an_asymmetric_partition() {
     assert!(calm.metrics.availability.request_availability > noisy.metrics.availability.request_availability);
     assert!(noisy.passed() && calm.passed());
 }
+
+#[test]
+fn committing_earlier_terms_by_counting_breaks_leader_completeness() {
+    let bad = load("raft-figure8-bug.ron");
+    let r = run_text(&bad, 7);
+    assert_eq!(holds(&r, "leader_completeness"), Some(false), "{:?}", r.properties);
+    assert_eq!(holds(&r, "state_machine_safety"), Some(false), "{:?}", r.properties);
+    assert!(r.passed(), "{:?}", r.expectations);
+    let good = run_text(&bad.replace("bugs: [CommitOldTermsByCount],", ""), 7);
+    assert_eq!(holds(&good, "leader_completeness"), Some(true), "{:?}", good.properties);
+    assert_eq!(holds(&good, "state_machine_safety"), Some(true));
+}
