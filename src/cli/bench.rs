@@ -30,9 +30,12 @@ pub struct ElectionArgs {
     /// Seeds 1..=N.
     #[arg(long, default_value_t = 1000)]
     pub seeds: u64,
-    /// The election timeout range, e.g. 150ms,300ms.
-    #[arg(long, default_value = "150ms,300ms")]
-    pub timeout: String,
+    /// The election timeout range, e.g. 150ms,300ms; repeat to compare several.
+    #[arg(long, default_values_t = vec!["150ms,300ms".to_string()])]
+    pub timeout: Vec<String>,
+    /// Also writes the downtime distributions (CDFs, one line per range) as an SVG plot.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -160,9 +163,33 @@ fn raft(a: &RaftArgs) -> i32 {
 }
 
 fn raft_elections(a: &ElectionArgs) -> i32 {
-    let Some((lo, hi)) = a.timeout.split_once(',') else {
+    let mut series = Vec::new();
+    for range in &a.timeout {
+        match election_downtimes(a.seeds, range) {
+            Ok(downs) => series.push((format!("election timeout {range}"), downs)),
+            Err(code) => return code,
+        }
+    }
+    if let Some(path) = &a.svg {
+        let svg = crate::report::plots::distribution_cdf(
+            "Election downtime after a leader crash, across seeds",
+            "time without a leader (ms)",
+            &series,
+        );
+        if let Err(e) = crate::report::write_atomic(path, svg.as_bytes()) {
+            eprintln!("error: cannot write '{}': {e}", path.display());
+            return EXIT_FAILED;
+        }
+    }
+    EXIT_OK
+}
+
+/// Runs `seeds` seeds of a leader crash with election timeouts `range` ("lo,hi"); prints
+/// and returns the downtimes (ms) of the seeds that elected a new leader.
+fn election_downtimes(seeds: u64, range: &str) -> Result<Vec<f64>, i32> {
+    let Some((lo, hi)) = range.split_once(',') else {
         eprintln!("error: --timeout takes two durations, e.g. 150ms,300ms");
-        return super::EXIT_BAD_INPUT;
+        return Err(super::EXIT_BAD_INPUT);
     };
     let faults = r#"(at: "2s", do: Crash(Role("leader")))"#;
     let text = raft_scenario(5, 50.0, (lo.trim(), hi.trim()), faults);
@@ -170,16 +197,16 @@ fn raft_elections(a: &ElectionArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return super::EXIT_BAD_INPUT;
+            return Err(super::EXIT_BAD_INPUT);
         }
     };
     let mut downs = Vec::new();
     let mut none = 0;
-    for seed in 1..=a.seeds {
+    for seed in 1..=seeds {
         let opts = crate::simulation::RunOptions { seed: Some(seed), record_trace: false };
         let Ok(r) = crate::simulation::run(&scenario, opts) else { continue };
         match r.raft.and_then(|x| x.elections.into_iter().find(|e| e.hit_leader)).and_then(|e| e.downtime_s) {
-            Some(d) => downs.push(d),
+            Some(d) => downs.push(d * 1e3),
             None => none += 1,
         }
     }
@@ -191,11 +218,10 @@ fn raft_elections(a: &ElectionArgs) -> i32 {
             .unwrap_or(0.0)
     };
     println!(
-        "election downtime after a leader crash, timeouts {lo}..{hi}, {} seeds: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  (no new leader: {none})",
-        a.seeds,
-        q(0.5) * 1e3,
-        q(0.99) * 1e3,
-        downs.last().copied().unwrap_or(0.0) * 1e3
+        "election downtime after a leader crash, timeouts {lo}..{hi}, {seeds} seeds: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  (no new leader: {none})",
+        q(0.5),
+        q(0.99),
+        downs.last().copied().unwrap_or(0.0)
     );
-    EXIT_OK
+    Ok(downs)
 }

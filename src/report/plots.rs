@@ -418,6 +418,47 @@ fn throughput_plot(root: &Area, r: &RunResult, title: &str) -> Drawn<Vec<Key>> {
     Ok(keys)
 }
 
+/// The distribution across seeds of one figure per run (e.g. Raft's election downtime), as
+/// CDFs, one line per labelled series of values in milliseconds.
+pub fn distribution_cdf(title: &str, x_label: &str, series: &[(String, Vec<f64>)]) -> String {
+    const COLOURS: [RGBColor; 4] = [BLUE_, RED_, GREEN_, MARK];
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).expect("drawing into a string cannot fail");
+        let (chart_area, legend) = root.split_vertically(SIZE.1 - LEGEND_H);
+        let max = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(1.0f64, f64::max);
+        let mut keys = Vec::new();
+        let mut chart = builder(&chart_area, title)
+            .build_cartesian_2d(0.0..max * 1.05, 0.0..1.0)
+            .expect("drawing into a string cannot fail");
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc("fraction of seeds")
+            .x_label_formatter(&|x| fixed(*x, 0))
+            .y_label_formatter(&|y| fixed(*y, 1))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 17))
+            .draw()
+            .expect("drawing into a string cannot fail");
+        for (i, (label, values)) in series.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len().max(1) as f64;
+            let points = sorted.iter().enumerate().map(|(k, &v)| (v, (k + 1) as f64 / n));
+            chart
+                .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                .expect("drawing into a string cannot fail");
+            keys.push(key(Swatch::Line(colour, 2), label.clone()));
+        }
+        draw_legend(&legend, &keys).expect("drawing into a string cannot fail");
+        root.present().expect("drawing into a string cannot fail");
+    }
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
