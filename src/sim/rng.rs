@@ -7,7 +7,8 @@
 //! adding a node or a stream leaves every other stream's draws unchanged.
 //!
 //! The generator is pinned (`rand_chacha::ChaCha8Rng`, a stable, portable algorithm); never
-//! `thread_rng`, `StdRng` or `SmallRng`, whose algorithms may change between releases.
+//! rand's thread-local, standard or small generators, whose algorithms may change between
+//! releases (clippy.toml bans them).
 //! Floats are made from integers by a fixed rule (the top 53 bits), so a draw is the same
 //! on every platform.
 
