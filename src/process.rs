@@ -91,11 +91,37 @@ pub enum Command<M> {
 }
 
 /// The timers of one node incarnation: payloads in slots, with generations.
+///
+/// A slot remembers when its queue event is due and the timer's deadline. Re-arming a
+/// timer for a later deadline (an election timer pushed back by every heartbeat) only moves
+/// the deadline: the queued event, when it comes, sees the deadline ahead and is queued
+/// again for it. One event per deadline actually reached instead of one per reset.
 #[derive(Debug)]
 pub struct TimerSlab<T> {
-    slots: Vec<(u32, Option<T>)>,
+    slots: Vec<TimerSlot<T>>,
     free: Vec<u32>,
     armed: usize,
+}
+
+#[derive(Debug)]
+struct TimerSlot<T> {
+    generation: u32,
+    payload: Option<T>,
+    /// When the slot's event is due in the queue (true time).
+    queued: SimTime,
+    /// When the timer fires (true time); never before `queued`.
+    deadline: SimTime,
+}
+
+/// What a timer event finds when it comes due.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TimerDue<T> {
+    /// Cancelled, fired already, or from an earlier incarnation.
+    Stale,
+    /// Re-armed for later: queue the event again at this time.
+    Later(SimTime),
+    /// Fires now, with its payload.
+    Fire(T),
 }
 
 impl<T> Default for TimerSlab<T> {
@@ -105,33 +131,67 @@ impl<T> Default for TimerSlab<T> {
 }
 
 impl<T> TimerSlab<T> {
-    pub fn arm(&mut self, payload: T) -> TimerId {
+    /// Arms a timer firing at true time `at`; the caller queues its event for `at`.
+    pub fn arm(&mut self, payload: T, at: SimTime) -> TimerId {
         let slot = self.free.pop().unwrap_or_else(|| {
-            self.slots.push((0, None));
+            self.slots.push(TimerSlot { generation: 0, payload: None, queued: at, deadline: at });
             u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 timers per node")
         });
         let entry = &mut self.slots[slot as usize];
-        assert!(entry.1.is_none(), "a free timer slot holds no payload");
-        entry.1 = Some(payload);
+        assert!(entry.payload.is_none(), "a free timer slot holds no payload");
+        entry.payload = Some(payload);
+        (entry.queued, entry.deadline) = (at, at);
         self.armed += 1;
-        TimerId { slot, generation: entry.0 }
+        TimerId { slot, generation: entry.generation }
     }
 
-    /// Takes the payload if `id` is still armed (not cancelled, not fired), freeing the slot.
-    pub fn fire(&mut self, id: TimerId) -> Option<T> {
+    /// Moves an armed timer's deadline to `at` and replaces its payload, if `at` is no
+    /// earlier than its queued event (which then re-queues itself). Returns false, changing
+    /// nothing, if `id` is not armed or `at` is earlier: cancel it and arm a new one.
+    pub fn rearm(&mut self, id: TimerId, at: SimTime, payload: T) -> Result<(), T> {
+        match self.slots.get_mut(id.slot as usize) {
+            Some(e) if e.generation == id.generation && e.payload.is_some() && at >= e.queued => {
+                e.deadline = at;
+                e.payload = Some(payload);
+                Ok(())
+            }
+            _ => Err(payload),
+        }
+    }
+
+    /// What the event of `id`, due at `now`, does: fire (freeing the slot), wait for a
+    /// later deadline, or nothing.
+    pub fn due(&mut self, id: TimerId, now: SimTime) -> TimerDue<T> {
+        let Some(entry) = self.slots.get_mut(id.slot as usize) else {
+            return TimerDue::Stale;
+        };
+        if entry.generation != id.generation || entry.payload.is_none() {
+            return TimerDue::Stale;
+        }
+        if entry.deadline > now {
+            entry.queued = entry.deadline;
+            return TimerDue::Later(entry.deadline);
+        }
+        match self.take(id) {
+            Some(payload) => TimerDue::Fire(payload),
+            None => TimerDue::Stale,
+        }
+    }
+
+    fn take(&mut self, id: TimerId) -> Option<T> {
         let entry = self.slots.get_mut(id.slot as usize)?;
-        if entry.0 != id.generation || entry.1.is_none() {
+        if entry.generation != id.generation || entry.payload.is_none() {
             return None;
         }
-        entry.0 = entry.0.wrapping_add(1);
+        entry.generation = entry.generation.wrapping_add(1);
         self.free.push(id.slot);
         self.armed -= 1;
-        entry.1.take()
+        entry.payload.take()
     }
 
     /// Disarms `id`; returns whether it was armed.
     pub fn cancel(&mut self, id: TimerId) -> bool {
-        self.fire(id).is_some()
+        self.take(id).is_some()
     }
 
     pub fn armed(&self) -> usize {
@@ -176,11 +236,36 @@ impl<P: Process> Context<'_, P> {
 
     /// Arms a timer that fires after `after` of *local* clock time (a fast clock fires early).
     pub fn set_timer(&mut self, after: SimDuration, kind: P::Timer) -> TimerId {
-        let id = self.timers.arm(kind);
-        let start = self.true_now + self.elapsed;
-        let fire = self.clock.true_after_local(start, after);
+        let fire = self.timer_deadline(after);
+        let id = self.timers.arm(kind, fire);
         self.outbox.push(Command::Timer { id, after: fire.since(self.true_now) });
         id
+    }
+
+    /// Re-arms `timer` (if it is still armed) to fire after `after` of local time with
+    /// `kind`, as `cancel_timer` + `set_timer` would, and returns the handle to keep. Moving
+    /// a deadline later, the common case (a timeout pushed back by each sign of life),
+    /// costs no queue event.
+    pub fn rearm_timer(&mut self, timer: Option<TimerId>, after: SimDuration, kind: P::Timer) -> TimerId {
+        let fire = self.timer_deadline(after);
+        let kind = match timer {
+            Some(id) => match self.timers.rearm(id, fire, kind) {
+                Ok(()) => return id,
+                Err(kind) => {
+                    self.timers.cancel(id);
+                    kind
+                }
+            },
+            None => kind,
+        };
+        let id = self.timers.arm(kind, fire);
+        self.outbox.push(Command::Timer { id, after: fire.since(self.true_now) });
+        id
+    }
+
+    /// The true time at which a timer set now for `after` of local time fires.
+    fn timer_deadline(&self, after: SimDuration) -> SimTime {
+        self.clock.true_after_local(self.true_now + self.elapsed, after)
     }
 
     /// Cancels a timer; a cancelled timer never fires. Returns whether it was armed.

@@ -70,7 +70,7 @@ impl Dist {
                 x.max(0.0)
             }
             Dist::LogNormal { mu, sigma } => libm::exp(mu + sigma * standard_normal(rng)),
-            Dist::Exponential { mean } => -mean * libm::log(rng.unit_open0()),
+            Dist::Exponential { mean } => mean * super::ziggurat::standard_exponential(rng),
             Dist::Pareto { scale, shape } => scale / libm::pow(rng.unit_open0(), 1.0 / shape),
         };
         SimDuration(to_nanos(ns))
@@ -102,16 +102,14 @@ fn to_nanos(ns: f64) -> u64 {
     } else if ns >= u64::MAX as f64 {
         u64::MAX
     } else {
-        libm::round(ns) as u64
+        ns.round() as u64 // exact in IEEE arithmetic: the same everywhere
     }
 }
 
-/// A standard normal draw (Box–Muller, one of the pair; libm for portability).
+/// A standard normal draw (ziggurat; see [`super::ziggurat`]).
 #[inline]
 pub fn standard_normal(rng: &mut RngStream) -> f64 {
-    let u1 = rng.unit_open0();
-    let u2 = rng.unit();
-    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
+    super::ziggurat::standard_normal(rng)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod history;
 pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod ziggurat;
 
 pub use dist::Dist;
 pub use engine::{Engine, EventRecord, EventTag, Handler, Limits, RunStats, Scheduler, SimError, StopReason};

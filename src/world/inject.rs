@@ -80,7 +80,7 @@ impl<P: Process> World<P> {
         node.incarnation += 1;
         node.disk.crash();
         node.timers = Default::default();
-        node.busy = 0;
+        node.free_at.fill(SimTime::ZERO);
         node.paused = false;
         node.stats.crashes += 1;
         let purged = node.queue.len() as u64;

@@ -17,7 +17,7 @@ mod inject;
 pub mod network;
 pub mod node;
 
-use crate::process::{Command, Context, Message, NodeId, Process, TimerId};
+use crate::process::{Command, Context, Message, NodeId, Process, TimerDue, TimerId};
 use crate::sim::history::{History, Violation};
 use crate::sim::{EventTag, Handler, RngStream, Scheduler, SimDuration, SimError, SimTime};
 use disk::Disk;
@@ -275,37 +275,41 @@ impl<P: Process> World<P> {
             self.net.stats.drop(reason);
             return Ok(());
         }
+        let now = sched.now();
         let node = &mut self.nodes[dst.index()];
-        match &node.service {
-            None => self.serve(sched, dst, src, msg, false),
-            Some(service) if node.busy < service.workers => self.serve(sched, dst, src, msg, true),
-            Some(service) if node.queue.len() < service.queue => {
-                node.queue.push_back(Queued { src, msg, enqueued: sched.now() });
-                node.stats.max_queue_depth = node.stats.max_queue_depth.max(node.queue.len() as u64);
-                self.net.stats.queued += 1;
-                Ok(())
-            }
-            Some(_) => {
-                self.net.stats.drop(DropReason::QueueFull);
-                Ok(())
-            }
+        let Some(capacity) = node.service.as_ref().map(|s| s.queue) else {
+            return self.serve(sched, dst, src, msg, None);
+        };
+        let (worker, free) = node.first_free().expect("a service model has workers");
+        if node.queue.is_empty() && free <= now {
+            return self.serve(sched, dst, src, msg, Some(worker));
         }
+        if node.queue.len() >= capacity {
+            self.net.stats.drop(DropReason::QueueFull);
+            return Ok(());
+        }
+        if node.queue.is_empty() {
+            // The first waiter: wake the queue when a worker frees up.
+            sched.schedule_at(free.max(now), Event::WorkerDone { node: dst, inc: node.incarnation });
+        }
+        node.queue.push_back(Queued { src, msg, enqueued: now });
+        node.stats.max_queue_depth = node.stats.max_queue_depth.max(node.queue.len() as u64);
+        self.net.stats.queued += 1;
+        Ok(())
     }
 
-    /// Hands `msg` to `dst`'s process; with `worker`, occupies a worker for the service time.
+    /// Hands `msg` to `dst`'s process; with a `worker`, occupies it for the service time.
     fn serve(
         &mut self,
         sched: &mut Scheduler<Event<P::Msg>>,
         dst: NodeId,
         src: NodeId,
         msg: P::Msg,
-        worker: bool,
+        worker: Option<usize>,
     ) -> Result<(), SimError> {
         let node = &mut self.nodes[dst.index()];
         let start = match (&node.service, worker) {
-            (Some(service), true) => {
-                node.busy += 1;
-                assert!(node.busy <= service.workers, "never more busy workers than workers");
+            (Some(service), Some(_)) => {
                 let t = service.time.sample(&mut node.service_rng);
                 if node.slow_factor == 1.0 {
                     t
@@ -317,35 +321,43 @@ impl<P: Process> World<P> {
         };
         node.stats.messages_handled += 1;
         self.net.stats.delivered += 1;
-        let elapsed = self.callback(sched.now(), dst, start, |p, cx| p.on_message(cx, src, msg));
+        let now = sched.now();
+        let elapsed = self.callback(now, dst, start, |p, cx| p.on_message(cx, src, msg));
         let elapsed = elapsed.expect("a served node is up");
-        if worker {
+        if let Some(w) = worker {
             let node = &mut self.nodes[dst.index()];
             node.stats.busy_ns += elapsed.0;
-            sched.schedule_in(elapsed, Event::WorkerDone { node: dst, inc: node.incarnation });
+            node.free_at[w] = now + elapsed;
         }
         self.flush(sched, dst, Some(elapsed))
     }
 
+    /// A worker has freed up while requests wait: serve the first, and wake the queue
+    /// again for the next one.
     fn on_worker_done(
         &mut self,
         sched: &mut Scheduler<Event<P::Msg>>,
         id: NodeId,
         inc: u32,
     ) -> Result<(), SimError> {
+        let now = sched.now();
         let node = &mut self.nodes[id.index()];
         if node.incarnation != inc || !node.is_up() {
             return Ok(());
         }
-        assert!(node.busy > 0, "a finishing worker was busy");
-        node.busy -= 1;
-        match node.queue.pop_front() {
-            Some(q) => {
-                self.net.stats.queued -= 1;
-                self.serve(sched, id, q.src, q.msg, true)
-            }
-            None => Ok(()),
+        let Some(q) = node.queue.pop_front() else {
+            return Ok(());
+        };
+        let (worker, free) = node.first_free().expect("a queue implies workers");
+        assert!(free <= now, "the queue wakes when a worker is free");
+        self.net.stats.queued -= 1;
+        self.serve(sched, id, q.src, q.msg, Some(worker))?;
+        let node = &mut self.nodes[id.index()];
+        if !node.queue.is_empty() && node.is_up() {
+            let (_, free) = node.first_free().expect("a queue implies workers");
+            sched.schedule_at(free.max(now), Event::WorkerDone { node: id, inc: node.incarnation });
         }
+        Ok(())
     }
 
     fn on_timer(
@@ -360,8 +372,13 @@ impl<P: Process> World<P> {
             node.stats.stale_timers += 1;
             return Ok(());
         }
-        let Some(kind) = node.timers.fire(timer) else {
-            return Ok(()); // cancelled
+        let kind = match node.timers.due(timer, sched.now()) {
+            TimerDue::Fire(kind) => kind,
+            TimerDue::Later(at) => {
+                sched.schedule_at(at, Event::Timer { node: id, inc, id: timer });
+                return Ok(());
+            }
+            TimerDue::Stale => return Ok(()), // cancelled
         };
         node.stats.timers_fired += 1;
         let elapsed = self.callback(sched.now(), id, SimDuration::ZERO, |p, cx| p.on_timer(cx, timer, kind));

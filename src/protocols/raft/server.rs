@@ -7,7 +7,7 @@ use crate::sim::history::OpKind;
 use crate::sim::{SimDuration, SimTime};
 use crate::workload::Request;
 use crate::world::disk::Disk;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 type Cx<'a, 'b> = &'a mut Context<'b, RaftNode>;
@@ -33,28 +33,35 @@ struct PendingRead {
     round: u64,
 }
 
+/// What a leader tracks of one peer.
+#[derive(Clone, Copy, Debug, Default)]
+struct Progress {
+    next: u64,
+    matched: u64,
+    /// The highest heartbeat round the peer acknowledged.
+    acked_round: u64,
+    /// Local time of the peer's last reply (check-quorum).
+    last_ack: SimTime,
+    /// The peer's log position is unknown (after a rejected append): it gets one append
+    /// at a time, no optimistic pipelining, until one succeeds (etcd's "probe").
+    probing: bool,
+    /// A probe is in flight (cleared every heartbeat, in case it was lost).
+    probe_in_flight: bool,
+}
+
 /// Leader-only state, rebuilt at every election.
 #[derive(Clone, Debug, Default)]
 struct LeaderState {
-    next: BTreeMap<NodeId, u64>,
-    matched: BTreeMap<NodeId, u64>,
-    /// Heartbeat rounds: the highest round each peer acknowledged, and when (local time)
-    /// each round began.
+    /// Indexed like `RaftConfig::servers` (the leader's own slot unused).
+    progress: Vec<Progress>,
+    /// Heartbeat rounds, and when (local time) each unconfirmed round began, oldest first.
     round: u64,
-    acked_round: BTreeMap<NodeId, u64>,
-    round_started: BTreeMap<u64, SimTime>,
-    /// Local time of each peer's last reply (check-quorum).
-    last_ack: BTreeMap<NodeId, SimTime>,
+    round_started: VecDeque<(u64, SimTime)>,
     /// Log index → (client node, request id) awaiting application.
     writes: BTreeMap<u64, (NodeId, u64)>,
     reads: Vec<PendingRead>,
     lease_until: SimTime,
     heartbeat_timer: Option<TimerId>,
-    /// Followers whose log position is unknown (after a rejected append): they get one
-    /// append at a time, no optimistic pipelining, until one succeeds (etcd's "probe").
-    probing: BTreeSet<NodeId>,
-    /// Probing followers with an append in flight (cleared every heartbeat, in case it was lost).
-    probe_in_flight: BTreeSet<NodeId>,
 }
 
 /// One Raft server.
@@ -166,6 +173,14 @@ impl RaftServer {
     fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.config.servers.iter().copied().filter(move |&p| p != self.id)
     }
+    /// A server's slot in the leader's progress table.
+    fn slot(&self, p: NodeId) -> usize {
+        self.config.servers.iter().position(|&s| s == p).expect("a peer is a configured server")
+    }
+    fn progress(&mut self, p: NodeId) -> &mut Progress {
+        let i = self.slot(p);
+        &mut self.lead.progress[i]
+    }
 
     fn push_entry(&mut self, e: Entry) {
         let prev = self.chain.last().copied().unwrap_or(0);
@@ -203,12 +218,9 @@ impl RaftServer {
 
     // ---- timers ----
     fn reset_election_timer(&mut self, cx: Cx) {
-        if let Some(t) = self.election_timer.take() {
-            cx.cancel_timer(t);
-        }
         let (lo, hi) = self.config.election_timeout;
         let after = SimDuration(cx.rng().between(lo.0, hi.0));
-        self.election_timer = Some(cx.set_timer(after, RaftTimer::Election));
+        self.election_timer = Some(cx.rearm_timer(self.election_timer, after, RaftTimer::Election));
     }
 
     pub fn on_start(&mut self, cx: Cx) {
@@ -268,8 +280,7 @@ impl RaftServer {
             return self.won(cx, pre_vote);
         }
         let (last_index, last_term) = (self.last_index(), self.term_at(self.last_index()));
-        let peers: Vec<NodeId> = self.peers().collect();
-        for p in peers {
+        for p in self.peers() {
             cx.send(p, RaftMsg::RequestVote { term, last_index, last_term, pre_vote });
         }
     }
@@ -372,12 +383,9 @@ impl RaftServer {
         }
         let next = self.last_index() + 1;
         let now = cx.now();
-        self.lead = LeaderState::default();
-        for p in self.peers().collect::<Vec<_>>() {
-            self.lead.next.insert(p, next);
-            self.lead.matched.insert(p, 0);
-            self.lead.last_ack.insert(p, now);
-        }
+        let fresh = Progress { next, last_ack: now, ..Progress::default() };
+        self.lead =
+            LeaderState { progress: vec![fresh; self.config.servers.len()], ..LeaderState::default() };
         cx.observe("leader", self.term as i64);
         if self.append_local(cx, Command::Noop).is_none() {
             // A leader that cannot persist its own log cannot lead.
@@ -402,8 +410,10 @@ impl RaftServer {
         }
         self.lead.round += 1;
         let now = cx.now();
-        self.lead.round_started.insert(self.lead.round, now);
-        self.lead.probe_in_flight.clear();
+        self.lead.round_started.push_back((self.lead.round, now));
+        for p in &mut self.lead.progress {
+            p.probe_in_flight = false;
+        }
         self.broadcast(cx);
         self.advance_commit(cx);
         self.serve_reads(cx);
@@ -413,29 +423,40 @@ impl RaftServer {
     fn quorum_heard(&self, cx: Cx) -> bool {
         let window = self.config.election_timeout.0;
         let now = cx.now();
-        let heard = self.lead.last_ack.values().filter(|&&t| now.saturating_since(t) < window).count();
+        let me = self.slot(self.id);
+        let heard = (self.lead.progress.iter().enumerate())
+            .filter(|&(i, p)| i != me && now.saturating_since(p.last_ack) < window)
+            .count();
         heard + 1 >= self.config.majority()
     }
 
     fn broadcast(&mut self, cx: Cx) {
-        for p in self.peers().collect::<Vec<_>>() {
-            self.send_append(cx, p);
+        for i in 0..self.config.servers.len() {
+            let p = self.config.servers[i];
+            if p != self.id {
+                self.send_append(cx, p);
+            }
         }
     }
 
     fn send_append(&mut self, cx: Cx, peer: NodeId) {
-        let probing = self.lead.probing.contains(&peer);
-        if probing && !self.lead.probe_in_flight.insert(peer) {
-            return; // one probe at a time
+        let last = self.last_index();
+        let progress = self.progress(peer);
+        let probing = progress.probing;
+        if probing {
+            if progress.probe_in_flight {
+                return; // one probe at a time
+            }
+            progress.probe_in_flight = true;
         }
-        let next = self.lead.next[&peer].clamp(1, self.last_index() + 1);
+        let next = progress.next.clamp(1, last + 1);
         let prev_index = next - 1;
         let end = (prev_index as usize + self.config.max_batch).min(self.log.len());
         let entries = self.log[prev_index as usize..end].to_vec();
         if !probing {
             // Optimistic pipelining: assume these arrive; a rejection moves `next` back
             // and the follower to probing.
-            self.lead.next.insert(peer, end as u64 + 1);
+            self.progress(peer).next = end as u64 + 1;
         }
         let msg = RaftMsg::Append {
             term: self.term,
@@ -524,26 +545,26 @@ impl RaftServer {
             return;
         }
         let now = cx.now();
-        self.lead.last_ack.insert(src, now);
-        let acked = self.lead.acked_round.entry(src).or_insert(0);
-        *acked = (*acked).max(round);
-        self.lead.probe_in_flight.remove(&src);
+        let last = self.last_index();
+        let p = self.progress(src);
+        p.last_ack = now;
+        p.acked_round = p.acked_round.max(round);
+        p.probe_in_flight = false;
         if success {
-            let m = self.lead.matched.entry(src).or_insert(0);
-            *m = (*m).max(match_index);
-            if self.lead.probing.remove(&src) {
-                self.lead.next.insert(src, *m + 1);
+            p.matched = p.matched.max(match_index);
+            if p.probing {
+                p.probing = false;
+                p.next = p.matched + 1;
             }
+            let more = p.next <= last;
             self.advance_commit(cx);
-            if self.lead.next[&src] <= self.last_index() {
+            if more {
                 self.send_append(cx, src);
             }
         } else {
             // Never below what the follower is known to hold.
-            let floor = self.lead.matched.get(&src).copied().unwrap_or(0) + 1;
-            let next = hint.max(floor).min(self.last_index() + 1);
-            self.lead.next.insert(src, next);
-            self.lead.probing.insert(src);
+            p.next = hint.max(p.matched + 1).min(last + 1);
+            p.probing = true;
             self.send_append(cx, src);
         }
         self.serve_reads(cx);
@@ -556,7 +577,7 @@ impl RaftServer {
         let mut n = self.last_index();
         while n > self.commit {
             let own_term = self.term_at(n) == self.term || self.config.bugs.commit_old_terms_by_count;
-            let replicas = 1 + self.lead.matched.values().filter(|&&m| m >= n).count();
+            let replicas = 1 + self.lead.progress.iter().filter(|p| p.matched >= n).count();
             if own_term && replicas >= majority {
                 self.commit = n;
                 break;
@@ -645,7 +666,7 @@ impl RaftServer {
         self.lead.round += 1;
         let round = self.lead.round;
         let now = cx.now();
-        self.lead.round_started.insert(round, now);
+        self.lead.round_started.push_back((round, now));
         self.lead.reads.push(PendingRead {
             client: src,
             id: req.id,
@@ -665,10 +686,21 @@ impl RaftServer {
 
     /// The highest round a majority (the leader included) has acknowledged.
     fn confirmed_round(&self) -> u64 {
-        let mut rounds: Vec<u64> = self.lead.acked_round.values().copied().collect();
-        rounds.push(self.lead.round);
-        rounds.sort_unstable_by(|a, b| b.cmp(a));
-        rounds.get(self.config.majority() - 1).copied().unwrap_or(0)
+        // The k-th highest of the peers' acknowledged rounds and the leader's own, k a
+        // majority: the highest candidate that at least k of them reach.
+        let me = self.slot(self.id);
+        let acked = |i: usize, p: &Progress| if i == me { self.lead.round } else { p.acked_round };
+        let mut best = 0;
+        for (i, p) in self.lead.progress.iter().enumerate() {
+            let c = acked(i, p);
+            if c > best {
+                let reach = self.lead.progress.iter().enumerate().filter(|&(j, q)| acked(j, q) >= c).count();
+                if reach >= self.config.majority() {
+                    best = c;
+                }
+            }
+        }
+        best
     }
 
     fn serve_reads(&mut self, cx: Cx) {
@@ -676,20 +708,27 @@ impl RaftServer {
             return;
         }
         let confirmed = self.confirmed_round();
-        if let Some(&start) = self.lead.round_started.get(&confirmed) {
-            self.lead.lease_until = self.lead.lease_until.max(start + self.config.lease);
+        while let Some(&(round, start)) = self.lead.round_started.front() {
+            if round > confirmed {
+                break;
+            }
+            if round == confirmed {
+                self.lead.lease_until = self.lead.lease_until.max(start + self.config.lease);
+                break;
+            }
+            self.lead.round_started.pop_front();
         }
-        self.lead.round_started.retain(|&r, _| r >= confirmed);
-        if !self.term_committed() {
+        if !self.term_committed() || self.lead.reads.is_empty() {
             return;
         }
-        let (ready, waiting): (Vec<PendingRead>, Vec<PendingRead>) = std::mem::take(&mut self.lead.reads)
-            .into_iter()
-            .partition(|r| r.round <= confirmed && r.read_index <= self.applied);
-        self.lead.reads = waiting;
-        for r in ready {
-            let value = self.kv.get(&r.key).copied();
-            cx.send(r.client, RaftMsg::Reply { id: r.id, result: Ok(value) });
-        }
+        let (kv, applied) = (&self.kv, self.applied);
+        self.lead.reads.retain(|r| {
+            let ready = r.round <= confirmed && r.read_index <= applied;
+            if ready {
+                let value = kv.get(&r.key).copied();
+                cx.send(r.client, RaftMsg::Reply { id: r.id, result: Ok(value) });
+            }
+            !ready
+        });
     }
 }
