@@ -28,8 +28,10 @@ pub struct RaftMonitor {
     leaders: BTreeMap<u64, u32>,
     /// Per node while it leads: (term, log length, digest at that length).
     leading: BTreeMap<u32, (u64, usize, u64)>,
-    /// Per index: every (term, digest) seen for it.
-    seen: BTreeMap<u64, Vec<(u64, u64)>>,
+    /// By index − 1: the first (term, digest) seen for it. Other terms at the same index
+    /// (entries overwritten after a leader change; rare) go to `seen_more`.
+    seen: Vec<(u64, u64)>,
+    seen_more: BTreeMap<u64, Vec<(u64, u64)>>,
     /// Per node: how much of its log was checked, and the digest at that length.
     checked: BTreeMap<u32, (usize, u64)>,
     /// Committed entries as known so far: (term, digest) by index − 1.
@@ -107,16 +109,29 @@ impl RaftMonitor {
         }
         for i in from..log.len() {
             let (index, term, d) = (i as u64 + 1, log[i].term, chain[i]);
-            let seen = self.seen.entry(index).or_default();
-            match seen.iter().find(|&&(t, _)| t == term) {
-                Some(&(_, other)) if other != d => {
+            if i == self.seen.len() {
+                self.seen.push((term, d));
+                continue;
+            }
+            let first = self.seen[i];
+            let found = if first.0 == term {
+                Some(first)
+            } else {
+                let more = self.seen_more.entry(index).or_default();
+                let found = more.iter().copied().find(|&(t, _)| t == term);
+                if found.is_none() {
+                    more.push((term, d));
+                }
+                found
+            };
+            match found {
+                Some((_, other)) if other != d => {
                     let detail = format!(
                         "two logs hold an entry of term {term} at index {index} with different prefixes"
                     );
                     self.report(out, at, "log_matching", detail);
                 }
-                Some(_) => {}
-                None => seen.push((term, d)),
+                Some(_) | None => {}
             }
         }
         self.checked.insert(at.1, (log.len(), chain.last().copied().unwrap_or(0)));

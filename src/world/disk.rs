@@ -187,7 +187,10 @@ impl Disk {
     }
 
     fn file(&mut self, name: &str) -> &mut File {
-        self.files.entry(name.to_string()).or_default()
+        if !self.files.contains_key(name) {
+            self.files.insert(name.to_string(), File::default()); // no key allocation per write
+        }
+        self.files.get_mut(name).expect("just inserted")
     }
 
     fn write(&mut self, name: &str, mut op: PendingOp) -> Result<(), DiskError> {
@@ -210,7 +213,9 @@ impl Disk {
         }
         self.stats.writes += 1;
         self.stats.bytes_written += len;
-        self.last_written = Some(name.to_string());
+        if self.last_written.as_deref() != Some(name) {
+            self.last_written = Some(name.to_string());
+        }
         let file = self.file(name);
         apply(&mut file.view, &op);
         file.pending.push(op);
@@ -238,6 +243,11 @@ impl Disk {
     /// Appends `bytes` to `name` (volatile until fsync).
     pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
         self.write(name, PendingOp::Append(bytes.to_vec()))
+    }
+
+    /// [`Disk::append`] of a buffer the caller gives away (saves a copy).
+    pub fn append_owned(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), DiskError> {
+        self.write(name, PendingOp::Append(bytes))
     }
 
     /// Cuts `name` to `len` bytes (volatile until fsync).
@@ -365,6 +375,11 @@ impl DiskIo<'_> {
     pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
         self.charge(|c| &c.write);
         self.disk.append(name, bytes)
+    }
+
+    pub fn append_owned(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), DiskError> {
+        self.charge(|c| &c.write);
+        self.disk.append_owned(name, bytes)
     }
 
     pub fn truncate(&mut self, name: &str, len: usize) -> Result<(), DiskError> {

@@ -213,7 +213,7 @@ impl RaftServer {
         for e in &self.log[from as usize - 1..] {
             bytes.extend_from_slice(&storage::encode_entry(e));
         }
-        (bytes.is_empty() || cx.disk().append(LOG, &bytes).is_ok()) && self.sync(cx, LOG)
+        (bytes.is_empty() || cx.disk().append_owned(LOG, bytes).is_ok()) && self.sync(cx, LOG)
     }
 
     // ---- timers ----
@@ -636,7 +636,9 @@ impl RaftServer {
             cx.send(src, RaftMsg::Reply { id: req.id, result: Ok(Some(value)) });
             return;
         }
-        let in_log = self.log.iter().enumerate().rev().take(4 * self.config.max_batch).find(
+        // A write already applied was answered above, so only the unapplied tail can hold it.
+        let tail = (4 * self.config.max_batch).min(self.last_index().saturating_sub(self.applied) as usize);
+        let in_log = self.log.iter().enumerate().rev().take(tail).find(
             |(_, e)| matches!(e.cmd, Command::Op { client, id, .. } if client == src.0 && id == req.id),
         );
         let index = match in_log {
@@ -706,6 +708,10 @@ impl RaftServer {
     fn serve_reads(&mut self, cx: Cx) {
         if self.role != Role::Leader {
             return;
+        }
+        let idle = self.lead.reads.is_empty() && self.config.read_mode != ReadMode::Lease;
+        if idle && self.lead.round_started.len() < 64 {
+            return; // nothing to answer and no lease to extend: settle the rounds later
         }
         let confirmed = self.confirmed_round();
         while let Some(&(round, start)) = self.lead.round_started.front() {
