@@ -27,13 +27,13 @@ const MAX_PER_PROPERTY: usize = 10;
 pub struct RaftMonitor {
     leaders: BTreeMap<u64, u32>,
     /// Per node while it leads: (term, log length, digest at that length).
-    leading: BTreeMap<u32, (u64, usize, u64)>,
+    leading: Vec<Option<(u64, usize, u64)>>,
     /// By index − 1: the first (term, digest) seen for it. Other terms at the same index
     /// (entries overwritten after a leader change; rare) go to `seen_more`.
     seen: Vec<(u64, u64)>,
     seen_more: BTreeMap<u64, Vec<(u64, u64)>>,
     /// Per node: how much of its log was checked, and the digest at that length.
-    checked: BTreeMap<u32, (usize, u64)>,
+    checked: Vec<(usize, u64)>,
     /// Committed entries as known so far: (term, digest) by index − 1.
     committed: Vec<(u64, u64)>,
     became_leader: BTreeSet<(u32, u64)>,
@@ -67,6 +67,11 @@ impl RaftMonitor {
 
     pub fn observe(&mut self, time: SimTime, node: NodeId, s: &RaftServer, out: &mut Vec<Violation>) {
         let at = (time, node.0);
+        if self.checked.len() <= node.index() {
+            // Per-node state in vectors indexed by node: this runs after every callback.
+            self.checked.resize(node.index() + 1, (0, 0));
+            self.leading.resize(node.index() + 1, None);
+        }
         self.election_safety(at, s, out);
         self.append_only(at, s, out);
         self.log_matching(at, s, out);
@@ -87,23 +92,23 @@ impl RaftMonitor {
     fn append_only(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {
         let node = at.1;
         if s.role() != Role::Leader {
-            self.leading.remove(&node);
+            self.leading[node as usize] = None;
             return;
         }
         let chain = s.chain();
-        if let Some(&(term, len, digest)) = self.leading.get(&node) {
+        if let Some((term, len, digest)) = self.leading[node as usize] {
             let intact = term != s.term() || len == 0 || (chain.len() >= len && chain[len - 1] == digest);
             if !intact {
                 let detail = format!("leader of term {term} changed its log below index {len}");
                 self.report(out, at, "leader_append_only", detail);
             }
         }
-        self.leading.insert(node, (s.term(), chain.len(), chain.last().copied().unwrap_or(0)));
+        self.leading[node as usize] = Some((s.term(), chain.len(), chain.last().copied().unwrap_or(0)));
     }
 
     fn log_matching(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {
         let (log, chain) = (s.log(), s.chain());
-        let (mut from, digest) = self.checked.get(&at.1).copied().unwrap_or((0, 0));
+        let (mut from, digest) = self.checked[at.1 as usize];
         if from > chain.len() || (from > 0 && chain[from - 1] != digest) {
             from = 0; // the log was cut and rewritten: check it again
         }
@@ -134,7 +139,7 @@ impl RaftMonitor {
                 Some(_) | None => {}
             }
         }
-        self.checked.insert(at.1, (log.len(), chain.last().copied().unwrap_or(0)));
+        self.checked[at.1 as usize] = (log.len(), chain.last().copied().unwrap_or(0));
     }
 
     fn commitment(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {

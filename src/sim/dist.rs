@@ -69,7 +69,7 @@ impl Dist {
                 }
                 x.max(0.0)
             }
-            Dist::LogNormal { mu, sigma } => libm::exp(mu + sigma * standard_normal(rng)),
+            Dist::LogNormal { mu, sigma } => super::fastexp::exp(mu + sigma * standard_normal(rng)),
             Dist::Exponential { mean } => mean * super::ziggurat::standard_exponential(rng),
             Dist::Pareto { scale, shape } => scale / libm::pow(rng.unit_open0(), 1.0 / shape),
         };

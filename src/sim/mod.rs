@@ -3,6 +3,7 @@
 
 pub mod dist;
 pub mod engine;
+pub mod fastexp;
 pub mod history;
 pub mod queue;
 pub mod rng;

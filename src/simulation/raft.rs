@@ -28,7 +28,8 @@ pub struct Election {
     pub hit_leader: bool,
     /// From the incident to the next leader elected in a later term (None: none was).
     pub downtime_s: Option<f64>,
-    /// From the incident to the first write acknowledged after it.
+    /// From the incident to the first acknowledgement of a write invoked after it (an
+    /// acknowledgement already in flight at the incident does not count).
     pub first_commit_s: Option<f64>,
 }
 
@@ -187,7 +188,7 @@ fn report(world: &World<RaftNode>) -> RaftReport {
             let first_commit = h
                 .ops
                 .iter()
-                .filter(|o| o.kind == OpKind::Write && o.outcome == Outcome::Ok && o.complete >= f.start)
+                .filter(|o| o.kind == OpKind::Write && o.outcome == Outcome::Ok && o.invoke >= f.start)
                 .map(|o| o.complete)
                 .min();
             Election {

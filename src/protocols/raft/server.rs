@@ -23,6 +23,9 @@ pub enum Role {
     Leader,
 }
 
+/// The round of a read that waits for the next ReadIndex round to start.
+const NEXT_ROUND: u64 = u64::MAX;
+
 /// A read waiting for its ReadIndex round and for application to catch up.
 #[derive(Clone, Copy, Debug)]
 struct PendingRead {
@@ -57,6 +60,9 @@ struct LeaderState {
     /// Heartbeat rounds, and when (local time) each unconfirmed round began, oldest first.
     round: u64,
     round_started: VecDeque<(u64, SimTime)>,
+    /// The last round started on behalf of reads: while it is unconfirmed, new reads wait
+    /// for the next one (etcd's batching of ReadIndex requests).
+    read_round: u64,
     /// Log index → (client node, request id) awaiting application.
     writes: BTreeMap<u64, (NodeId, u64)>,
     reads: Vec<PendingRead>,
@@ -79,12 +85,45 @@ pub struct RaftServer {
     commit: u64,
     applied: u64,
     kv: BTreeMap<u64, u64>,
-    applied_ids: BTreeSet<(u32, u64)>,
+    applied_ids: Sessions,
     votes: BTreeSet<NodeId>,
     election_timer: Option<TimerId>,
     /// Local time a current leader was last heard from.
     heard_leader: Option<SimTime>,
     lead: LeaderState,
+}
+
+/// The request ids applied per client (at-most-once sessions): a sorted list per client
+/// node. A client's ids grow, so nearly every insertion is a push at the end.
+#[derive(Clone, Debug, Default)]
+struct Sessions {
+    by_client: Vec<Vec<u64>>,
+}
+
+impl Sessions {
+    fn contains(&self, client: u32, id: u64) -> bool {
+        self.by_client.get(client as usize).is_some_and(|ids| ids.binary_search(&id).is_ok())
+    }
+
+    /// Records `id` for `client`; false if it was already there.
+    fn insert(&mut self, client: u32, id: u64) -> bool {
+        let c = client as usize;
+        if self.by_client.len() <= c {
+            self.by_client.resize_with(c + 1, Vec::new);
+        }
+        let ids = &mut self.by_client[c];
+        if ids.last().is_none_or(|&last| last < id) {
+            ids.push(id);
+            return true;
+        }
+        match ids.binary_search(&id) {
+            Ok(_) => false,
+            Err(at) => {
+                ids.insert(at, id);
+                true
+            }
+        }
+    }
 }
 
 fn chain_step(prev: u64, e: &Entry) -> u64 {
@@ -118,7 +157,7 @@ impl RaftServer {
             commit: 0,
             applied: 0,
             kv: BTreeMap::new(),
-            applied_ids: BTreeSet::new(),
+            applied_ids: Sessions::default(),
             votes: BTreeSet::new(),
             election_timer: None,
             heard_leader: None,
@@ -408,9 +447,7 @@ impl RaftServer {
             self.step_down(cx, self.term);
             return;
         }
-        self.lead.round += 1;
-        let now = cx.now();
-        self.lead.round_started.push_back((self.lead.round, now));
+        self.new_round(cx);
         for p in &mut self.lead.progress {
             p.probe_in_flight = false;
         }
@@ -592,7 +629,7 @@ impl RaftServer {
             self.applied += 1;
             let e = self.log[self.applied as usize - 1];
             if let Command::Op { client, id, kind: OpKind::Write, key, value } = e.cmd {
-                if self.applied_ids.insert((client, id)) {
+                if self.applied_ids.insert(client, id) {
                     self.kv.insert(key, value);
                 }
                 if let Some((node, req)) = self.lead.writes.remove(&self.applied) {
@@ -600,7 +637,7 @@ impl RaftServer {
                 }
             }
         }
-        self.serve_reads(cx);
+        // A leader's callers answer the reads this made ready (`serve_reads`) once, at the end.
     }
 
     // ---- clients ----
@@ -632,7 +669,7 @@ impl RaftServer {
     }
 
     fn on_write(&mut self, cx: Cx, src: NodeId, req: Request, value: u64) {
-        if self.applied_ids.contains(&(src.0, req.id)) {
+        if self.applied_ids.contains(src.0, req.id) {
             cx.send(src, RaftMsg::Reply { id: req.id, result: Ok(Some(value)) });
             return;
         }
@@ -654,6 +691,7 @@ impl RaftServer {
         self.lead.writes.insert(index, (src, req.id));
         self.broadcast(cx);
         self.advance_commit(cx);
+        self.serve_reads(cx);
     }
 
     fn on_read(&mut self, cx: Cx, src: NodeId, req: Request) {
@@ -665,19 +703,35 @@ impl RaftServer {
             cx.send(src, RaftMsg::Reply { id: req.id, result: Ok(value) });
             return;
         }
-        self.lead.round += 1;
-        let round = self.lead.round;
-        let now = cx.now();
-        self.lead.round_started.push_back((round, now));
         self.lead.reads.push(PendingRead {
             client: src,
             id: req.id,
             key: req.key,
             read_index: self.commit,
-            round,
+            round: NEXT_ROUND,
         });
-        self.broadcast(cx);
+        // One ReadIndex round in flight at a time: a read arriving meanwhile joins the next
+        // (it must start after the read arrived), as etcd batches its ReadIndex requests.
+        if self.lead.read_round <= self.confirmed_round() {
+            self.new_round(cx);
+            self.broadcast(cx);
+        }
         self.serve_reads(cx);
+    }
+
+    /// Starts a heartbeat round (the caller broadcasts it); the reads waiting for one join it.
+    fn new_round(&mut self, cx: Cx) {
+        self.lead.round += 1;
+        let round = self.lead.round;
+        self.lead.round_started.push_back((round, cx.now()));
+        let mut joined = false;
+        for r in self.lead.reads.iter_mut().filter(|r| r.round == NEXT_ROUND) {
+            r.round = round;
+            joined = true;
+        }
+        if joined {
+            self.lead.read_round = round;
+        }
     }
 
     /// Whether the leader has committed an entry of its own term (so its commit index is
@@ -736,5 +790,10 @@ impl RaftServer {
             }
             !ready
         });
+        let waiting = self.lead.reads.iter().any(|r| r.round == NEXT_ROUND);
+        if waiting && self.lead.read_round <= confirmed {
+            self.new_round(cx);
+            self.broadcast(cx);
+        }
     }
 }
