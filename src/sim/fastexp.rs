@@ -14,8 +14,9 @@ use std::sync::OnceLock;
 const N: f64 = 256.0;
 /// ln 2 / 256 in two parts: the high part has 32 significant bits, so `k · HI` is exact
 /// for every `|k| < 2^21`.
-const LN2_HI_N: f64 = 6.931_471_803_691_238_2e-1 / N;
-const LN2_LO_N: f64 = 1.908_214_929_270_587_7e-10 / N;
+/// (fdlibm's `ln2_hi` and `ln2_lo`, by their bits.)
+const LN2_HI_N: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / N;
+const LN2_LO_N: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / N;
 const INV_LN2_N: f64 = N / std::f64::consts::LN_2;
 /// Adding and subtracting 1.5 · 2^52 rounds to the nearest integer (ties to even).
 const SHIFT: f64 = 6_755_399_441_055_744.0;
