@@ -50,7 +50,6 @@
 
 use crate::sim::history::{OpKind, OpRecord, Outcome};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Limits on the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -132,20 +131,31 @@ pub struct Counterexample {
 
 /// Checks `ops` (a run's client operations, any order) for linearizability, key by key.
 pub fn check(ops: &[OpRecord], config: &Config) -> Report {
-    let mut by_key: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    // The operations grouped by key, keys ascending, each group in history order.
+    let mut order: Vec<(u64, usize)> = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
         assert!(op.complete >= op.invoke, "an operation completes no earlier than its invoke (op {i})");
-        by_key.entry(op.key).or_default().push(i);
+        order.push((op.key, i));
     }
+    order.sort_unstable();
+    let indices_all: Vec<usize> = order.iter().map(|&(_, i)| i).collect();
+    let groups: Vec<(u64, &[usize])> = order
+        .chunk_by(|a, b| a.0 == b.0)
+        .scan(0, |at, g| {
+            let start = *at;
+            *at += g.len();
+            Some((g[0].0, &indices_all[start..*at]))
+        })
+        .collect();
     let mut report = Report {
         verdict: Verdict::Linearizable,
-        keys_checked: by_key.len() as u64,
+        keys_checked: groups.len() as u64,
         ops_searched: 0,
         ops_dropped: 0,
         steps: 0,
         keys: Vec::new(),
     };
-    for (&key, indices) in &by_key {
+    for &(key, indices) in &groups {
         let (kept, initial) = prepare_key(ops, indices);
         report.ops_searched += kept.len() as u64;
         report.ops_dropped += (indices.len() - kept.len()) as u64;
@@ -218,34 +228,39 @@ struct KeyOp {
 fn prepare_key(ops: &[OpRecord], indices: &[usize]) -> (Vec<KeyOp>, Val) {
     // The earliest completion of a successful read of each value, and how many writes that
     // may have been applied carry each value.
-    let mut first_read: BTreeMap<Option<u64>, u64> = BTreeMap::new();
-    let mut writers: BTreeMap<Option<u64>, u64> = BTreeMap::new();
+    // Sorted (value, completion) of the successful reads, then the earliest per value; and
+    // the sorted values of the writes. Sorted vectors, not maps: this runs for every key.
+    let mut reads: Vec<(Option<u64>, u64)> = Vec::new();
+    let mut writers: Vec<Option<u64>> = Vec::new();
     for op in indices.iter().map(|&i| &ops[i]) {
         match (op.kind, op.outcome) {
             (_, Outcome::Failed) | (OpKind::Read, Outcome::TimedOut | Outcome::Incomplete) => {}
-            (OpKind::Read, Outcome::Ok) => {
-                let t = first_read.entry(op.value).or_insert(op.complete.0);
-                *t = (*t).min(op.complete.0);
-            }
-            (OpKind::Write, _) => *writers.entry(op.value).or_default() += 1,
+            (OpKind::Read, Outcome::Ok) => reads.push((op.value, op.complete.0)),
+            (OpKind::Write, _) => writers.push(op.value),
         }
     }
-    let ids: BTreeMap<Option<u64>, Val> = first_read.keys().zip(1..).map(|(&v, id)| (v, id)).collect();
-    let val = |v: Option<u64>| ids.get(&v).copied().unwrap_or(UNREAD);
+    reads.sort_unstable();
+    reads.dedup_by_key(|r| r.0); // keeps the first, the earliest completion
+    writers.sort_unstable();
+    let first_read = |v: Option<u64>| reads.binary_search_by_key(&v, |r| r.0).ok().map(|i| reads[i].1);
+    let writers_of =
+        |v: Option<u64>| writers.partition_point(|&w| w <= v) - writers.partition_point(|&w| w < v);
+    // A read value's id is its rank among the read values, from 1.
+    let val = |v: Option<u64>| reads.binary_search_by_key(&v, |r| r.0).map_or(UNREAD, |i| i as Val + 1);
     let mut kept = Vec::with_capacity(indices.len());
     for &index in indices {
         let op = &ops[index];
         let complete = match (op.kind, op.outcome) {
             (_, Outcome::Failed) | (OpKind::Read, Outcome::TimedOut | Outcome::Incomplete) => continue,
             (_, Outcome::Ok) => Some(op.complete.0),
-            (OpKind::Write, Outcome::TimedOut | Outcome::Incomplete) => match first_read.get(&op.value) {
+            (OpKind::Write, Outcome::TimedOut | Outcome::Incomplete) => match first_read(op.value) {
                 None => continue,
-                Some(&t) if writers[&op.value] == 1 => Some(t.max(op.invoke.0)),
+                Some(t) if writers_of(op.value) == 1 => Some(t.max(op.invoke.0)),
                 Some(_) => None,
             },
         };
         let write = op.kind == OpKind::Write;
-        let read_by = if write { first_read.get(&op.value).copied() } else { None };
+        let read_by = if write { first_read(op.value) } else { None };
         let deadline = complete.unwrap_or(u64::MAX).min(read_by.unwrap_or(u64::MAX));
         kept.push(KeyOp { index, write, value: val(op.value), invoke: op.invoke.0, complete, deadline });
     }
@@ -385,25 +400,75 @@ impl Linearized {
     }
 }
 
-/// A linearized set as the memo keeps it: `lo` and the words from there to the last nonzero.
-type Window = (usize, Box<[u64]>);
+/// A linearized set as the memo keeps it: the set's hash, the register value, `lo`, and
+/// where its window (the words from `lo` to the last nonzero) lies in the memo's arena.
+#[derive(Clone, Copy)]
+struct Seen {
+    hash: u64,
+    state: Val,
+    lo: u32,
+    start: u32,
+    len: u32,
+}
 
-/// Lowe's memo: the (linearized set, register value) pairs already explored.
+/// Lowe's memo: the (linearized set, register value) pairs already explored. An
+/// open-addressing table over an arena of windows: one allocation per growth, not one per
+/// step. Only membership is ever asked, never an order, so the layout cannot leak into
+/// any output.
 #[derive(Default)]
 struct Memo {
-    buckets: BTreeMap<(u64, Val), Vec<Window>>,
+    /// Index + 1 into `seen`; 0 is empty. A power of two long, at most half full.
+    slots: Vec<u32>,
+    seen: Vec<Seen>,
+    words: Vec<u64>,
 }
 
 impl Memo {
     /// Records the pair; false if it was already there.
     fn insert(&mut self, set: &Linearized, state: Val) -> bool {
-        let bucket = self.buckets.entry((set.hash, state)).or_default();
-        let window = set.window();
-        if bucket.iter().any(|(lo, w)| *lo == set.lo && **w == *window) {
-            return false;
+        if 2 * (self.seen.len() + 1) > self.slots.len() {
+            self.grow();
         }
-        bucket.push((set.lo, window.into()));
+        let window = set.window();
+        let key = set.hash ^ mix(state as usize).rotate_left(29);
+        let mask = self.slots.len() - 1;
+        let mut at = key as usize & mask;
+        loop {
+            match self.slots[at] {
+                0 => break,
+                s => {
+                    let e = self.seen[s as usize - 1];
+                    let (start, len) = (e.start as usize, e.len as usize);
+                    if e.hash == set.hash
+                        && e.state == state
+                        && e.lo as usize == set.lo
+                        && self.words[start..start + len] == *window
+                    {
+                        return false;
+                    }
+                }
+            }
+            at = (at + 1) & mask;
+        }
+        let start = u32::try_from(self.words.len()).expect("the memo's arena fits u32 indices");
+        self.words.extend_from_slice(window);
+        let lo = u32::try_from(set.lo).expect("windows start within u32");
+        self.seen.push(Seen { hash: set.hash, state, lo, start, len: window.len() as u32 });
+        self.slots[at] = self.seen.len() as u32;
         true
+    }
+
+    fn grow(&mut self) {
+        let size = (2 * self.slots.len()).max(64);
+        self.slots = vec![0; size];
+        let mask = size - 1;
+        for (i, e) in self.seen.iter().enumerate() {
+            let mut at = (e.hash ^ mix(e.state as usize).rotate_left(29)) as usize & mask;
+            while self.slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = i as u32 + 1;
+        }
     }
 }
 
@@ -769,6 +834,7 @@ mod tests {
     use crate::sim::history::ClientId;
     use crate::sim::{RngStream, SimTime};
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     fn op(
         client: u32,

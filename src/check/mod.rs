@@ -9,24 +9,22 @@ pub mod raft;
 pub mod shrink;
 
 use crate::sim::history::{History, OpKind, Outcome};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Successful reads that returned a value no client ever tried to write to that key —
 /// silent corruption reaching a client. Values written are unique per write, so a read of
 /// a value outside the key's attempted writes cannot be explained by any ordering.
 /// Writes that timed out or failed count as attempted (they may have been applied).
 pub fn wrong_reads(history: &History) -> u64 {
-    let mut written: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
-    for op in history.ops.iter().filter(|o| o.kind == OpKind::Write) {
-        if let Some(v) = op.value {
-            written.entry(op.key).or_default().insert(v);
-        }
-    }
+    let mut written: Vec<(u64, u64)> = (history.ops.iter())
+        .filter(|o| o.kind == OpKind::Write)
+        .filter_map(|o| o.value.map(|v| (o.key, v)))
+        .collect();
+    written.sort_unstable();
     history
         .ops
         .iter()
         .filter(|o| o.kind == OpKind::Read && o.outcome == Outcome::Ok)
-        .filter(|o| o.value.is_some_and(|v| !written.get(&o.key).is_some_and(|w| w.contains(&v))))
+        .filter(|o| o.value.is_some_and(|v| written.binary_search(&(o.key, v)).is_err()))
         .count() as u64
 }
 
