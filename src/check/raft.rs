@@ -23,6 +23,9 @@ pub const PROPERTIES: [&str; 5] =
 /// At most this many violations are recorded per property (the first is what matters).
 const MAX_PER_PROPERTY: usize = 10;
 
+/// What the checks read of a server: role, term, log length, last digest, commit index.
+type Glance = (Role, u64, usize, u64, u64);
+
 #[derive(Default)]
 pub struct RaftMonitor {
     leaders: BTreeMap<u64, u32>,
@@ -34,6 +37,10 @@ pub struct RaftMonitor {
     seen_more: BTreeMap<u64, Vec<(u64, u64)>>,
     /// Per node: how much of its log was checked, and the digest at that length.
     checked: Vec<(usize, u64)>,
+    /// Per node: (role, term, log length, last digest, commit) when last observed. Every
+    /// check is a function of these (and of what other nodes did, which their own
+    /// observations check), so an unchanged node is not checked again.
+    last_seen: Vec<Option<Glance>>,
     /// Committed entries as known so far: (term, digest) by index − 1.
     committed: Vec<(u64, u64)>,
     became_leader: BTreeSet<(u32, u64)>,
@@ -71,7 +78,15 @@ impl RaftMonitor {
             // Per-node state in vectors indexed by node: this runs after every callback.
             self.checked.resize(node.index() + 1, (0, 0));
             self.leading.resize(node.index() + 1, None);
+            self.last_seen.resize(node.index() + 1, None);
         }
+        let chain = s.chain();
+        let seen =
+            Some((s.role(), s.term(), chain.len(), chain.last().copied().unwrap_or(0), s.commit_index()));
+        if self.last_seen[node.index()] == seen {
+            return;
+        }
+        self.last_seen[node.index()] = seen;
         self.election_safety(at, s, out);
         self.append_only(at, s, out);
         self.log_matching(at, s, out);

@@ -99,13 +99,14 @@ impl Dist {
 fn to_nanos(ns: f64) -> u64 {
     if ns.is_nan() || ns <= 0.0 {
         0
-    } else if ns >= u64::MAX as f64 {
-        u64::MAX
+    } else if ns >= 9.0e15 {
+        ns as u64 // already whole (above 2^53), saturating at u64::MAX
     } else {
         // Round half away from zero, as `f64::round`, without a library call: below 2^53
-        // both the truncation and the difference are exact.
-        let whole = ns as u64;
-        whole + u64::from(ns - whole as f64 >= 0.5) // branch-free: the fraction is random
+        // both the truncation and the difference are exact. Signed conversions are single
+        // instructions on x86-64; unsigned ones are not.
+        let whole = ns as i64;
+        (whole + i64::from(ns - whole as f64 >= 0.5)) as u64 // branch-free: the fraction is random
     }
 }
 

@@ -12,3 +12,4 @@ mod raft;
 mod reports;
 mod scenario_errors;
 mod shrink;
+mod timers;

@@ -86,10 +86,12 @@ fn acknowledging_before_fsync_loses_committed_entries_in_a_power_loss() {
 
 #[test]
 fn lease_reads_under_clock_drift_are_caught_and_read_index_is_not() {
-    let lease = run_text(&load("raft-clock-drift-lease-reads.ron"), 1);
+    // The lease scenario pins seed 3: the stale read needs a write at the new leader to a key
+    // the old one is then asked for, within its lease (about one seed in two).
+    let lease = run_text(&load("raft-clock-drift-lease-reads.ron"), 3);
     assert_eq!(holds(&lease, "linearizable"), Some(false), "{:?}", lease.properties);
     assert!(lease.passed(), "the scenario expects the violation: {:?}", lease.expectations);
-    let index = run_text(&load("raft-clock-drift-read-index.ron"), 1);
+    let index = run_text(&load("raft-clock-drift-read-index.ron"), 3);
     assert_eq!(holds(&index, "linearizable"), Some(true), "{:?}", index.properties);
 }
 
@@ -106,11 +108,26 @@ fn pre_vote_and_check_quorum_calm_an_asymmetric_partition() {
 #[test]
 fn committing_earlier_terms_by_counting_breaks_leader_completeness() {
     let bad = load("raft-figure8-bug.ron");
-    let r = run_text(&bad, 7);
+    let r = run_text(&bad, 4);
     assert_eq!(holds(&r, "leader_completeness"), Some(false), "{:?}", r.properties);
     assert_eq!(holds(&r, "state_machine_safety"), Some(false), "{:?}", r.properties);
     assert!(r.passed(), "{:?}", r.expectations);
-    let good = run_text(&bad.replace("bugs: [CommitOldTermsByCount],", ""), 7);
+    let good = run_text(&bad.replace("bugs: [CommitOldTermsByCount],", ""), 4);
     assert_eq!(holds(&good, "leader_completeness"), Some(true), "{:?}", good.properties);
     assert_eq!(holds(&good, "state_machine_safety"), Some(true));
+}
+
+#[test]
+fn reads_arriving_during_a_read_index_round_share_the_next_one() {
+    // Only reads, 1,000 a second. Without batching each read costs its own round: a
+    // request, a reply, and an append and its acknowledgement per follower (10 messages).
+    // With one round in flight at a time, reads arriving meanwhile share the next round.
+    let text = scenario("", "", "10s")
+        .replace("rate_per_s: 300.0", "rate_per_s: 1000.0")
+        .replace("write_ratio: 0.5", "write_ratio: 0.0");
+    let r = run_text(&text, 1);
+    assert!(r.passed() && holds(&r, "linearizable") == Some(true), "{:?}", r.properties);
+    assert!(r.ops.ok > 9_000, "{:?}", r.ops);
+    let per_read = r.messages.sent as f64 / r.ops.total as f64;
+    assert!(per_read < 7.0, "{per_read:.2} messages per read: rounds are not shared");
 }

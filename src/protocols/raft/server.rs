@@ -102,7 +102,11 @@ struct Sessions {
 
 impl Sessions {
     fn contains(&self, client: u32, id: u64) -> bool {
-        self.by_client.get(client as usize).is_some_and(|ids| ids.binary_search(&id).is_ok())
+        let Some(ids) = self.by_client.get(client as usize) else {
+            return false;
+        };
+        // A new request's id is above every applied one: answer that without a search.
+        ids.last().is_some_and(|&last| last >= id) && ids.binary_search(&id).is_ok()
     }
 
     /// Records `id` for `client`; false if it was already there.
@@ -795,5 +799,25 @@ impl RaftServer {
             self.new_round(cx);
             self.broadcast(cx);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sessions;
+
+    #[test]
+    fn sessions_answer_membership_in_any_order() {
+        let mut s = Sessions::default();
+        assert!(!s.contains(3, 7));
+        for id in [5, 9, 2, 7, 8] {
+            assert!(s.insert(3, id), "first time {id}");
+        }
+        assert!(!s.insert(3, 7), "a duplicate is refused");
+        assert!(s.insert(1, 7), "another client's id is its own");
+        for id in 0..12 {
+            assert_eq!(s.contains(3, id), [2, 5, 7, 8, 9].contains(&id), "id {id}");
+        }
+        assert!(!s.contains(9, 7), "an unknown client has applied nothing");
     }
 }
