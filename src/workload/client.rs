@@ -19,8 +19,9 @@ use std::sync::Arc;
 pub enum ClientTimer {
     /// Time to invoke the next operation.
     Arrival,
-    /// The current attempt of `req` has waited `timeout`.
-    AttemptTimeout { req: u64 },
+    /// Attempt number `attempt` of `req` has waited `timeout` (stale if the attempt has
+    /// ended since: see [`Driver::is_live`]).
+    AttemptTimeout { req: u64, attempt: u32 },
     /// The backoff before the next attempt of `req` has passed.
     Retry { req: u64 },
 }
@@ -46,18 +47,28 @@ struct Pending {
     uncertain: bool,
 }
 
+/// At most this many ended attempts' timers are kept armed for reuse.
+const SPARE_TIMERS: usize = 8;
+
 /// A workload client's state.
+///
+/// Attempt timeouts: nearly every attempt ends with a reply long before its timeout. Rather
+/// than cancel its timer (whose queue event would still come due, to be discarded), the
+/// driver keeps it armed as a spare and re-arms it for the next attempt: a later deadline,
+/// so no new queue event (see `Context::rearm_timer`). A spare that comes due unused
+/// carries an ended attempt and is ignored.
 #[derive(Clone, Debug)]
 pub struct Driver {
     client: ClientId,
     spec: Arc<WorkloadSpec>,
     next_id: u64,
     pending: BTreeMap<u64, Pending>,
+    spare: Vec<TimerId>,
 }
 
 impl Driver {
     pub fn new(client: ClientId, spec: Arc<WorkloadSpec>) -> Self {
-        Driver { client, spec, next_id: 0, pending: BTreeMap::new() }
+        Driver { client, spec, next_id: 0, pending: BTreeMap::new(), spare: Vec::new() }
     }
 
     pub fn client(&self) -> ClientId {
@@ -80,6 +91,26 @@ impl Driver {
 
     pub fn in_flight(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Whether `timer` still means something: false for the timeout of an attempt that has
+    /// ended (answered, refused or already timed out).
+    pub fn is_live(&self, timer: &ClientTimer) -> bool {
+        match *timer {
+            ClientTimer::AttemptTimeout { req, attempt } => {
+                self.pending.get(&req).is_some_and(|p| p.attempts == attempt && p.timer.is_some())
+            }
+            ClientTimer::Arrival | ClientTimer::Retry { .. } => true,
+        }
+    }
+
+    /// An attempt ended before its timeout: keep its timer for the next attempt.
+    fn retire<P: Process>(&mut self, cx: &mut Context<'_, P>, timer: TimerId) {
+        if self.spare.len() < SPARE_TIMERS {
+            self.spare.push(timer);
+        } else {
+            cx.cancel_timer(timer);
+        }
     }
 
     fn next_gap<P: Process>(&self, cx: &mut Context<'_, P>) -> SimDuration {
@@ -137,7 +168,8 @@ impl Driver {
         let timeout = self.spec.timeout;
         let p = self.pending.get_mut(&req)?;
         p.attempts += 1;
-        p.timer = Some(cx.set_timer(timeout, wrap(ClientTimer::AttemptTimeout { req })));
+        let kind = wrap(ClientTimer::AttemptTimeout { req, attempt: p.attempts });
+        p.timer = Some(cx.rearm_timer(self.spare.pop(), timeout, kind));
         Some(p.request)
     }
 
@@ -154,12 +186,14 @@ impl Driver {
             return;
         };
         let in_flight = p.timer.take();
+        let kind = p.request.kind;
+        let written = p.request.value;
         if let Some(t) = in_flight {
-            cx.cancel_timer(t);
+            self.retire(cx, t);
         }
         match result {
             Ok(value) => {
-                let value = if p.request.kind == OpKind::Write { p.request.value } else { value };
+                let value = if kind == OpKind::Write { written } else { value };
                 self.complete(cx, req, Outcome::Ok, value, wrap);
             }
             // A refusal of an attempt already given up on changes nothing.
@@ -177,7 +211,10 @@ impl Driver {
     ) -> Option<Request> {
         match timer {
             ClientTimer::Arrival => Some(self.on_arrival(cx, wrap)),
-            ClientTimer::AttemptTimeout { req } => {
+            ClientTimer::AttemptTimeout { req, .. } => {
+                if !self.is_live(&timer) {
+                    return None; // a spare, or the timeout of an attempt already ended
+                }
                 let p = self.pending.get_mut(&req)?;
                 p.timer = None;
                 p.uncertain = true;

@@ -59,7 +59,10 @@ impl RaftClient {
 
     pub fn on_timer(&mut self, cx: &mut Context<'_, RaftNode>, timer: RaftTimer) {
         let RaftTimer::Client(t) = timer else { return };
-        if let ClientTimer::AttemptTimeout { req } = t {
+        if !self.driver.is_live(&t) {
+            return;
+        }
+        if let ClientTimer::AttemptTimeout { req, .. } = t {
             self.redirects.remove(&req);
             self.rotate();
         }

@@ -84,13 +84,47 @@ pub struct RaftServer {
     leader: Option<NodeId>,
     commit: u64,
     applied: u64,
-    kv: BTreeMap<u64, u64>,
+    kv: KvMap,
     applied_ids: Sessions,
     votes: BTreeSet<NodeId>,
     election_timer: Option<TimerId>,
     /// Local time a current leader was last heard from.
     heard_leader: Option<SimTime>,
     lead: LeaderState,
+}
+
+/// The replicated key-value map: a vector for small keys (the workloads' key spaces), a
+/// B-tree for the rest (a corrupted key can be any `u64`). Applied on every server for
+/// every write, so a lookup must be cheap.
+#[derive(Clone, Debug, Default)]
+struct KvMap {
+    dense: Vec<Option<u64>>,
+    sparse: BTreeMap<u64, u64>,
+}
+
+/// Keys below this live in the vector.
+const DENSE_KEYS: u64 = 1 << 16;
+
+impl KvMap {
+    fn get(&self, key: u64) -> Option<u64> {
+        if key < DENSE_KEYS {
+            self.dense.get(key as usize).copied().flatten()
+        } else {
+            self.sparse.get(&key).copied()
+        }
+    }
+
+    fn insert(&mut self, key: u64, value: u64) {
+        if key < DENSE_KEYS {
+            let k = key as usize;
+            if self.dense.len() <= k {
+                self.dense.resize(k + 1, None);
+            }
+            self.dense[k] = Some(value);
+        } else {
+            self.sparse.insert(key, value);
+        }
+    }
 }
 
 /// The request ids applied per client (at-most-once sessions): a sorted list per client
@@ -160,7 +194,7 @@ impl RaftServer {
             leader: None,
             commit: 0,
             applied: 0,
-            kv: BTreeMap::new(),
+            kv: KvMap::default(),
             applied_ids: Sessions::default(),
             votes: BTreeSet::new(),
             election_timer: None,
@@ -199,8 +233,9 @@ impl RaftServer {
     pub fn applied_index(&self) -> u64 {
         self.applied
     }
-    pub fn state_machine(&self) -> &BTreeMap<u64, u64> {
-        &self.kv
+    /// The state machine's value for `key`.
+    pub fn value_of(&self, key: u64) -> Option<u64> {
+        self.kv.get(key)
     }
 
     fn last_index(&self) -> u64 {
@@ -703,7 +738,7 @@ impl RaftServer {
             && cx.now() < self.lead.lease_until
             && self.term_committed()
         {
-            let value = self.kv.get(&req.key).copied();
+            let value = self.kv.get(req.key);
             cx.send(src, RaftMsg::Reply { id: req.id, result: Ok(value) });
             return;
         }
@@ -789,7 +824,7 @@ impl RaftServer {
         self.lead.reads.retain(|r| {
             let ready = r.round <= confirmed && r.read_index <= applied;
             if ready {
-                let value = kv.get(&r.key).copied();
+                let value = kv.get(r.key);
                 cx.send(r.client, RaftMsg::Reply { id: r.id, result: Ok(value) });
             }
             !ready
@@ -804,7 +839,21 @@ impl RaftServer {
 
 #[cfg(test)]
 mod tests {
-    use super::Sessions;
+    use super::{KvMap, Sessions, DENSE_KEYS};
+
+    #[test]
+    fn the_kv_map_holds_small_and_huge_keys() {
+        let mut m = KvMap::default();
+        assert_eq!(m.get(5), None);
+        for (k, v) in [(5, 50), (0, 1), (DENSE_KEYS - 1, 2), (DENSE_KEYS, 3), (u64::MAX, 4), (5, 51)] {
+            m.insert(k, v);
+        }
+        assert_eq!(m.get(5), Some(51), "overwritten");
+        assert_eq!(
+            [0, DENSE_KEYS - 1, DENSE_KEYS, u64::MAX, 6].map(|k| m.get(k)),
+            [Some(1), Some(2), Some(3), Some(4), None]
+        );
+    }
 
     #[test]
     fn sessions_answer_membership_in_any_order() {
