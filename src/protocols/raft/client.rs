@@ -20,6 +20,8 @@ pub struct RaftClient {
     target: usize,
     /// Redirects followed for the current attempt of each request.
     redirects: std::collections::BTreeMap<u64, u32>,
+    /// The server the current attempt of each request went to (last hop).
+    sent_to: std::collections::BTreeMap<u64, NodeId>,
 }
 
 fn wrap(t: ClientTimer) -> RaftTimer {
@@ -29,14 +31,16 @@ fn wrap(t: ClientTimer) -> RaftTimer {
 impl RaftClient {
     pub fn new(driver: Driver, servers: Vec<NodeId>) -> Self {
         let target = driver.client().0 as usize % servers.len();
-        RaftClient { driver, servers, target, redirects: Default::default() }
+        RaftClient { driver, servers, target, redirects: Default::default(), sent_to: Default::default() }
     }
 
     fn send(&mut self, cx: &mut Context<'_, RaftNode>, req: Option<Request>) {
         if let Some(req) = req {
             self.uncertain_if_write(&req);
             self.redirects.remove(&req.id);
-            cx.send(self.servers[self.target], RaftMsg::Request(req));
+            let to = self.servers[self.target];
+            self.sent_to.insert(req.id, to);
+            cx.send(to, RaftMsg::Request(req));
         }
     }
 
@@ -64,7 +68,12 @@ impl RaftClient {
         }
         if let ClientTimer::AttemptTimeout { req, .. } = t {
             self.redirects.remove(&req);
-            self.rotate();
+            // Move on only if the client still targets the server that did not answer: the
+            // timeouts of a burst sent to a dead server come due one after another, after a
+            // redirect has already found the leader, and must not rotate away from it.
+            if self.sent_to.remove(&req) == Some(self.servers[self.target]) {
+                self.rotate();
+            }
         }
         let req = self.driver.on_timer(cx, t, wrap);
         self.send(cx, req);
@@ -75,6 +84,7 @@ impl RaftClient {
         match result {
             Ok(value) => {
                 self.redirects.remove(&id);
+                self.sent_to.remove(&id);
                 self.driver.on_reply(cx, id, Ok(value), wrap);
             }
             Err(Refusal::NotLeader(Some(leader))) if leader != src => {
@@ -86,6 +96,7 @@ impl RaftClient {
                 match (self.driver.pending_request(id), *hops <= MAX_REDIRECTS) {
                     (Some(req), true) => {
                         self.uncertain_if_write(&req);
+                        self.sent_to.insert(id, leader);
                         cx.send(leader, RaftMsg::Request(req))
                     }
                     (Some(_), false) => self.driver.on_reply(cx, id, Err(()), wrap),
@@ -98,6 +109,10 @@ impl RaftClient {
                 }
                 self.driver.on_reply(cx, id, Err(()), wrap);
             }
+        }
+        if self.driver.pending_request(id).is_none() {
+            self.redirects.remove(&id);
+            self.sent_to.remove(&id);
         }
     }
 }
