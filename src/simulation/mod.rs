@@ -238,8 +238,9 @@ pub fn linearizability(history: &History) -> PropertyResult {
     let report = check(&history.ops, &Config::default());
     let (holds, detail) = match report.verdict {
         Verdict::Linearizable => (Some(true), format!("{} keys checked", report.keys_checked)),
-        Verdict::NotLinearizable { key, detail } => (Some(false), format!("key {key}: {detail}")),
-        Verdict::Unknown { key, reason } => (None, format!("key {key}: {reason}")),
+        // The checker's own text already names the key.
+        Verdict::NotLinearizable { detail, .. } => (Some(false), detail),
+        Verdict::Unknown { reason, .. } => (None, reason),
     };
     PropertyResult { name: "linearizable".to_string(), holds, detail }
 }
