@@ -205,11 +205,15 @@ impl Disk {
             }
             PendingOp::Truncate(_) => 0,
         };
-        if let PendingOp::Append(bytes) = &op {
-            let old_len = self.files.get(name).map_or(0, |f| f.view.len());
-            if old_len > 0 && !bytes.is_empty() && self.rng.chance(self.config.misdirected_write) {
-                return self.misdirect(name, bytes.clone(), old_len);
+        match &op {
+            // (`chance(0)` draws nothing: the file's length is looked up only when it matters.)
+            PendingOp::Append(bytes) if self.config.misdirected_write > 0.0 => {
+                let old_len = self.files.get(name).map_or(0, |f| f.view.len());
+                if old_len > 0 && !bytes.is_empty() && self.rng.chance(self.config.misdirected_write) {
+                    return self.misdirect(name, bytes.clone(), old_len);
+                }
             }
+            _ => {}
         }
         self.stats.writes += 1;
         self.stats.bytes_written += len;
@@ -265,8 +269,8 @@ impl Disk {
         self.check(true)?;
         self.stats.fsyncs += 1;
         let file = self.file(name);
-        for op in std::mem::take(&mut file.pending) {
-            apply(&mut file.durable, &op);
+        for op in file.pending.drain(..) {
+            apply(&mut file.durable, &op); // (drained, not taken: the list keeps its buffer)
         }
         for (byte, mask) in std::mem::take(&mut file.pending_rot) {
             if let Some(b) = file.durable.get_mut(byte) {
