@@ -172,10 +172,7 @@ impl<T> TimerSlab<T> {
             entry.queued = entry.deadline;
             return TimerDue::Later(entry.deadline);
         }
-        match self.take(id) {
-            Some(payload) => TimerDue::Fire(payload),
-            None => TimerDue::Stale,
-        }
+        self.take(id).map_or(TimerDue::Stale, TimerDue::Fire)
     }
 
     fn take(&mut self, id: TimerId) -> Option<T> {
@@ -236,10 +233,7 @@ impl<P: Process> Context<'_, P> {
 
     /// Arms a timer that fires after `after` of *local* clock time (a fast clock fires early).
     pub fn set_timer(&mut self, after: SimDuration, kind: P::Timer) -> TimerId {
-        let fire = self.timer_deadline(after);
-        let id = self.timers.arm(kind, fire);
-        self.outbox.push(Command::Timer { id, after: fire.since(self.true_now) });
-        id
+        self.rearm_timer(None, after, kind)
     }
 
     /// Re-arms `timer` (if it is still armed) to fire after `after` of local time with
@@ -247,7 +241,7 @@ impl<P: Process> Context<'_, P> {
     /// a deadline later, the common case (a timeout pushed back by each sign of life),
     /// costs no queue event.
     pub fn rearm_timer(&mut self, timer: Option<TimerId>, after: SimDuration, kind: P::Timer) -> TimerId {
-        let fire = self.timer_deadline(after);
+        let fire = self.clock.true_after_local(self.true_now + self.elapsed, after);
         let kind = match timer {
             Some(id) => match self.timers.rearm(id, fire, kind) {
                 Ok(()) => return id,
@@ -261,11 +255,6 @@ impl<P: Process> Context<'_, P> {
         let id = self.timers.arm(kind, fire);
         self.outbox.push(Command::Timer { id, after: fire.since(self.true_now) });
         id
-    }
-
-    /// The true time at which a timer set now for `after` of local time fires.
-    fn timer_deadline(&self, after: SimDuration) -> SimTime {
-        self.clock.true_after_local(self.true_now + self.elapsed, after)
     }
 
     /// Cancels a timer; a cancelled timer never fires. Returns whether it was armed.

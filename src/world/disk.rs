@@ -246,7 +246,7 @@ impl Disk {
 
     /// Appends `bytes` to `name` (volatile until fsync).
     pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
-        self.write(name, PendingOp::Append(bytes.to_vec()))
+        self.append_owned(name, bytes.to_vec())
     }
 
     /// [`Disk::append`] of a buffer the caller gives away (saves a copy).
@@ -377,8 +377,7 @@ impl DiskIo<'_> {
     }
 
     pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
-        self.charge(|c| &c.write);
-        self.disk.append(name, bytes)
+        self.append_owned(name, bytes.to_vec())
     }
 
     pub fn append_owned(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), DiskError> {

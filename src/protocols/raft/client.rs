@@ -18,10 +18,16 @@ pub struct RaftClient {
     pub driver: Driver,
     servers: Vec<NodeId>,
     target: usize,
-    /// Redirects followed for the current attempt of each request.
-    redirects: std::collections::BTreeMap<u64, u32>,
-    /// The server the current attempt of each request went to (last hop).
-    sent_to: std::collections::BTreeMap<u64, NodeId>,
+    /// Per request, its current attempt: the server it last went to, and the redirects
+    /// followed so far.
+    attempts: std::collections::BTreeMap<u64, Hops>,
+}
+
+/// Where the current attempt of a request is.
+#[derive(Clone, Copy, Debug, Default)]
+struct Hops {
+    to: Option<NodeId>,
+    redirects: u32,
 }
 
 fn wrap(t: ClientTimer) -> RaftTimer {
@@ -31,15 +37,14 @@ fn wrap(t: ClientTimer) -> RaftTimer {
 impl RaftClient {
     pub fn new(driver: Driver, servers: Vec<NodeId>) -> Self {
         let target = driver.client().0 as usize % servers.len();
-        RaftClient { driver, servers, target, redirects: Default::default(), sent_to: Default::default() }
+        RaftClient { driver, servers, target, attempts: Default::default() }
     }
 
     fn send(&mut self, cx: &mut Context<'_, RaftNode>, req: Option<Request>) {
         if let Some(req) = req {
             self.uncertain_if_write(&req);
-            self.redirects.remove(&req.id);
             let to = self.servers[self.target];
-            self.sent_to.insert(req.id, to);
+            self.attempts.insert(req.id, Hops { to: Some(to), redirects: 0 });
             cx.send(to, RaftMsg::Request(req));
         }
     }
@@ -67,11 +72,10 @@ impl RaftClient {
             return;
         }
         if let ClientTimer::AttemptTimeout { req, .. } = t {
-            self.redirects.remove(&req);
             // Move on only if the client still targets the server that did not answer: the
             // timeouts of a burst sent to a dead server come due one after another, after a
             // redirect has already found the leader, and must not rotate away from it.
-            if self.sent_to.remove(&req) == Some(self.servers[self.target]) {
+            if self.attempts.remove(&req).and_then(|h| h.to) == Some(self.servers[self.target]) {
                 self.rotate();
             }
         }
@@ -82,21 +86,18 @@ impl RaftClient {
     pub fn on_message(&mut self, cx: &mut Context<'_, RaftNode>, src: NodeId, msg: RaftMsg) {
         let RaftMsg::Reply { id, result } = msg else { return };
         match result {
-            Ok(value) => {
-                self.redirects.remove(&id);
-                self.sent_to.remove(&id);
-                self.driver.on_reply(cx, id, Ok(value), wrap);
-            }
+            Ok(value) => self.driver.on_reply(cx, id, Ok(value), wrap),
             Err(Refusal::NotLeader(Some(leader))) if leader != src => {
-                let hops = self.redirects.entry(id).or_insert(0);
-                *hops += 1;
+                let hops = self.attempts.entry(id).or_default();
+                hops.redirects += 1;
+                let redirects = hops.redirects;
                 if let Some(pos) = self.servers.iter().position(|&s| s == leader) {
                     self.target = pos;
                 }
-                match (self.driver.pending_request(id), *hops <= MAX_REDIRECTS) {
+                match (self.driver.pending_request(id), redirects <= MAX_REDIRECTS) {
                     (Some(req), true) => {
                         self.uncertain_if_write(&req);
-                        self.sent_to.insert(id, leader);
+                        self.attempts.entry(id).or_default().to = Some(leader);
                         cx.send(leader, RaftMsg::Request(req))
                     }
                     (Some(_), false) => self.driver.on_reply(cx, id, Err(()), wrap),
@@ -111,8 +112,7 @@ impl RaftClient {
             }
         }
         if self.driver.pending_request(id).is_none() {
-            self.redirects.remove(&id);
-            self.sent_to.remove(&id);
+            self.attempts.remove(&id);
         }
     }
 }
