@@ -87,16 +87,20 @@ impl RaftMonitor {
             return;
         }
         self.last_seen[node.index()] = seen;
-        self.election_safety(at, s, out);
+        // The checks made once per leadership (a node leading a term): not on every
+        // callback of a leader, which is most callbacks.
+        let new_leader =
+            s.role() == Role::Leader && self.leading[node.index()].is_none_or(|(term, ..)| term != s.term());
+        if new_leader {
+            self.election_safety(at, s, out);
+        }
         self.append_only(at, s, out);
         self.log_matching(at, s, out);
-        self.commitment(at, s, out);
+        self.commitment(at, s, out, new_leader);
     }
 
+    /// At a node's first observation as the leader of its term.
     fn election_safety(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {
-        if s.role() != Role::Leader {
-            return;
-        }
         let first = *self.leaders.entry(s.term()).or_insert(at.1);
         if first != at.1 {
             let detail = format!("nodes {first} and {} both lead term {}", at.1, s.term());
@@ -157,7 +161,7 @@ impl RaftMonitor {
         self.checked[at.1 as usize] = (log.len(), chain.last().copied().unwrap_or(0));
     }
 
-    fn commitment(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>) {
+    fn commitment(&mut self, at: (SimTime, u32), s: &RaftServer, out: &mut Vec<Violation>, new_leader: bool) {
         let (log, chain) = (s.log(), s.chain());
         let commit = (s.commit_index() as usize).min(log.len());
         let known = commit.min(self.committed.len());
@@ -176,7 +180,7 @@ impl RaftMonitor {
                 self.committed.push((log[i].term, chain[i]));
             }
         }
-        if s.role() == Role::Leader && self.became_leader.insert((at.1, s.term())) {
+        if new_leader && self.became_leader.insert((at.1, s.term())) {
             let c = self.committed.len();
             let complete = c == 0 || (chain.len() >= c && chain[c - 1] == self.committed[c - 1].1);
             if !complete {

@@ -278,6 +278,9 @@ pub enum RawSystem {
         /// Most entries in one AppendEntries.
         #[serde(default = "default_batch")]
         max_batch: usize,
+        /// Most entries sent to one follower and not yet acknowledged (flow control).
+        #[serde(default = "default_inflight")]
+        max_inflight: usize,
         #[serde(default)]
         pre_vote: bool,
         #[serde(default)]
@@ -295,6 +298,10 @@ pub enum RawSystem {
 
 fn default_batch() -> usize {
     64
+}
+
+fn default_inflight() -> usize {
+    1024
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]

@@ -134,7 +134,7 @@ fn validate_system(s: &RawSystem, names: &BTreeSet<String>) -> Check {
             ),
         ),
         RawSystem::KeyValue { .. } => Ok(()),
-        RawSystem::Raft { servers, election_timeout, heartbeat, max_batch, .. } => {
+        RawSystem::Raft { servers, election_timeout, heartbeat, max_batch, max_inflight, .. } => {
             if let Some(servers) = servers {
                 if servers.is_empty() {
                     fail(
@@ -169,6 +169,12 @@ fn validate_system(s: &RawSystem, names: &BTreeSet<String>) -> Check {
             }
             if *max_batch == 0 {
                 fail("system.max_batch", "max_batch must be at least 1")?;
+            }
+            if *max_inflight < *max_batch {
+                fail(
+                    "system.max_inflight",
+                    format!("max_inflight ({max_inflight}) must be at least max_batch ({max_batch}), so that a follower can take one full append; raise max_inflight or lower max_batch"),
+                )?;
             }
             Ok(())
         }

@@ -46,6 +46,7 @@ fn config(raw: &RawScenario, servers: Vec<NodeId>) -> RaftConfig {
         election_timeout,
         heartbeat,
         max_batch,
+        max_inflight,
         pre_vote,
         check_quorum,
         reads,
@@ -61,6 +62,7 @@ fn config(raw: &RawScenario, servers: Vec<NodeId>) -> RaftConfig {
         election_timeout: (election_timeout.0 .0, election_timeout.1 .0),
         heartbeat: heartbeat.0,
         max_batch: *max_batch,
+        max_inflight: *max_inflight as u64,
         pre_vote: *pre_vote,
         check_quorum: *check_quorum,
         read_mode: match reads {

@@ -7,11 +7,11 @@
 //! when the last attempt's timeout expires, `incomplete` if the run ends first.
 //! Timers are local-clock timers of the client's node.
 
+use super::idmap::IdMap;
 use super::{Arrival, WorkloadSpec};
 use crate::process::{Context, Process, TimerId};
 use crate::sim::history::{ClientId, OpKind, OpRecord, Outcome};
 use crate::sim::{SimDuration, SimTime};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The timers a driver sets; a client process wraps them in its own timer type.
@@ -62,13 +62,13 @@ pub struct Driver {
     client: ClientId,
     spec: Arc<WorkloadSpec>,
     next_id: u64,
-    pending: BTreeMap<u64, Pending>,
+    pending: IdMap<Pending>,
     spare: Vec<TimerId>,
 }
 
 impl Driver {
     pub fn new(client: ClientId, spec: Arc<WorkloadSpec>) -> Self {
-        Driver { client, spec, next_id: 0, pending: BTreeMap::new(), spare: Vec::new() }
+        Driver { client, spec, next_id: 0, pending: IdMap::default(), spare: Vec::new() }
     }
 
     pub fn client(&self) -> ClientId {
@@ -79,14 +79,14 @@ impl Driver {
     /// a server that might lead, over a network that may duplicate it): it will be reported
     /// `timed_out` rather than `failed` if every later attempt is refused.
     pub fn mark_uncertain(&mut self, id: u64) {
-        if let Some(p) = self.pending.get_mut(&id) {
+        if let Some(p) = self.pending.get_mut(id) {
             p.uncertain = true;
         }
     }
 
     /// The request of a pending operation (to resend it elsewhere, e.g. after a redirect).
     pub fn pending_request(&self, id: u64) -> Option<Request> {
-        self.pending.get(&id).map(|p| p.request)
+        self.pending.get(id).map(|p| p.request)
     }
 
     pub fn in_flight(&self) -> usize {
@@ -98,7 +98,7 @@ impl Driver {
     pub fn is_live(&self, timer: &ClientTimer) -> bool {
         match *timer {
             ClientTimer::AttemptTimeout { req, attempt } => {
-                self.pending.get(&req).is_some_and(|p| p.attempts == attempt && p.timer.is_some())
+                self.pending.get(req).is_some_and(|p| p.attempts == attempt && p.timer.is_some())
             }
             ClientTimer::Arrival | ClientTimer::Retry { .. } => true,
         }
@@ -166,7 +166,7 @@ impl Driver {
         wrap: fn(ClientTimer) -> P::Timer,
     ) -> Option<Request> {
         let timeout = self.spec.timeout;
-        let p = self.pending.get_mut(&req)?;
+        let p = self.pending.get_mut(req)?;
         p.attempts += 1;
         let kind = wrap(ClientTimer::AttemptTimeout { req, attempt: p.attempts });
         p.timer = Some(cx.rearm_timer(self.spare.pop(), timeout, kind));
@@ -182,7 +182,7 @@ impl Driver {
         result: Result<Option<u64>, ()>,
         wrap: fn(ClientTimer) -> P::Timer,
     ) {
-        let Some(p) = self.pending.get_mut(&req) else {
+        let Some(p) = self.pending.get_mut(req) else {
             return;
         };
         let in_flight = p.timer.take();
@@ -215,7 +215,7 @@ impl Driver {
                 if !self.is_live(&timer) {
                     return None; // a spare, or the timeout of an attempt already ended
                 }
-                let p = self.pending.get_mut(&req)?;
+                let p = self.pending.get_mut(req)?;
                 p.timer = None;
                 p.uncertain = true;
                 self.retry_or(cx, req, Outcome::TimedOut, wrap);
@@ -232,12 +232,13 @@ impl Driver {
         outcome: Outcome,
         wrap: fn(ClientTimer) -> P::Timer,
     ) {
-        let attempts = self.pending[&req].attempts;
+        let p = self.pending.get(req).expect("a retried operation is pending");
+        let (attempts, uncertain) = (p.attempts, p.uncertain);
         if attempts < self.spec.retry.max_attempts() {
             let backoff = self.spec.retry.backoff(attempts, cx.rng());
             cx.set_timer(backoff, wrap(ClientTimer::Retry { req }));
         } else {
-            let outcome = if self.pending[&req].uncertain { Outcome::TimedOut } else { outcome };
+            let outcome = if uncertain { Outcome::TimedOut } else { outcome };
             self.complete(cx, req, outcome, None, wrap);
         }
     }
@@ -250,7 +251,7 @@ impl Driver {
         value: Option<u64>,
         wrap: fn(ClientTimer) -> P::Timer,
     ) {
-        let p = self.pending.remove(&req).expect("a completed operation was pending");
+        let p = self.pending.remove(req).expect("a completed operation was pending");
         let value = if p.request.kind == OpKind::Write { p.request.value } else { value };
         cx.record_op(OpRecord {
             client: self.client,
@@ -270,7 +271,7 @@ impl Driver {
 
     /// Records every operation still in flight as incomplete (at the end of the run).
     pub fn finish<P: Process>(&mut self, cx: &mut Context<'_, P>) {
-        for (_, p) in std::mem::take(&mut self.pending) {
+        for (_, p) in std::mem::take(&mut self.pending).drain() {
             cx.record_op(OpRecord {
                 client: self.client,
                 kind: p.request.kind,

@@ -7,6 +7,7 @@
 //! process wraps a driver and does the protocol-specific sending.
 
 pub mod client;
+pub mod idmap;
 pub mod keys;
 
 pub use client::{ClientTimer, Driver, Request};

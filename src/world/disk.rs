@@ -27,7 +27,6 @@
 
 use crate::sim::{Dist, RngStream, SimDuration};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// CRC-32C (Castagnoli) of `bytes`, for models that checksum what they store or send.
 pub fn crc32c(bytes: &[u8]) -> u32 {
@@ -81,7 +80,8 @@ impl Default for DiskConfig {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum PendingOp {
-    Append(Vec<u8>),
+    /// The next this many bytes of the file's journal.
+    Append(usize),
     Truncate(usize),
     Overwrite(Vec<u8>),
 }
@@ -91,19 +91,47 @@ struct File {
     view: Vec<u8>,
     durable: Vec<u8>,
     pending: Vec<PendingOp>,
+    /// The bytes of the pending appends, in order (one buffer, reused: no allocation per
+    /// write).
+    journal: Vec<u8>,
     /// Bits rotted in bytes that pending writes will still overwrite at fsync: re-applied
     /// after them, so the rot reaches the durable content too.
     pending_rot: Vec<(usize, u8)>,
 }
 
-fn apply(content: &mut Vec<u8>, op: &PendingOp) {
+/// Applies `op` to `content`; an append takes its bytes from `journal` at `*at`, and moves
+/// `*at` past them.
+fn apply(content: &mut Vec<u8>, op: &PendingOp, journal: &[u8], at: &mut usize) {
     match op {
-        PendingOp::Append(bytes) => content.extend_from_slice(bytes),
+        PendingOp::Append(len) => {
+            content.extend_from_slice(&journal[*at..*at + len]);
+            *at += len;
+        }
         PendingOp::Truncate(len) => content.truncate(*len),
         PendingOp::Overwrite(bytes) => {
             content.clear();
             content.extend_from_slice(bytes);
         }
+    }
+}
+
+/// A disk's files by name: a short list (a model keeps a few files), searched in order.
+#[derive(Clone, Debug, Default)]
+struct Files {
+    list: Vec<(String, File)>,
+}
+
+impl Files {
+    fn get(&self, name: &str) -> Option<&File> {
+        self.list.iter().find(|(n, _)| n == name).map(|(_, f)| f)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut File> {
+        self.list.iter_mut().find(|(n, _)| n == name).map(|(_, f)| f)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut File> {
+        self.list.iter_mut().map(|(_, f)| f)
     }
 }
 
@@ -126,7 +154,7 @@ pub struct DiskStats {
 /// A node's disk.
 #[derive(Clone, Debug)]
 pub struct Disk {
-    files: BTreeMap<String, File>,
+    files: Files,
     /// The file written last (where a torn write happens).
     last_written: Option<String>,
     config: DiskConfig,
@@ -149,7 +177,7 @@ impl Disk {
 
     pub fn with_config(config: DiskConfig, rng: RngStream) -> Disk {
         Disk {
-            files: BTreeMap::new(),
+            files: Files::default(),
             last_written: None,
             config,
             rng,
@@ -187,42 +215,70 @@ impl Disk {
     }
 
     fn file(&mut self, name: &str) -> &mut File {
-        if !self.files.contains_key(name) {
-            self.files.insert(name.to_string(), File::default()); // no key allocation per write
+        if self.files.get(name).is_none() {
+            self.files.list.push((name.to_string(), File::default())); // no key allocation per write
         }
         self.files.get_mut(name).expect("just inserted")
     }
 
+    /// A truncation or an overwrite.
     fn write(&mut self, name: &str, mut op: PendingOp) -> Result<(), DiskError> {
         self.check(true)?;
         let len = match &mut op {
-            PendingOp::Append(b) | PendingOp::Overwrite(b) => {
+            PendingOp::Overwrite(b) => {
                 if !b.is_empty() && self.rng.chance(self.config.write_corruption) {
                     flip_bit(b, &mut self.rng);
                     self.stats.corrupted_writes += 1;
                 }
                 b.len() as u64
             }
-            PendingOp::Truncate(_) => 0,
+            PendingOp::Append(_) | PendingOp::Truncate(_) => 0,
         };
-        match &op {
-            // (`chance(0)` draws nothing: the file's length is looked up only when it matters.)
-            PendingOp::Append(bytes) if self.config.misdirected_write > 0.0 => {
-                let old_len = self.files.get(name).map_or(0, |f| f.view.len());
-                if old_len > 0 && !bytes.is_empty() && self.rng.chance(self.config.misdirected_write) {
-                    return self.misdirect(name, bytes.clone(), old_len);
-                }
-            }
-            _ => {}
-        }
         self.stats.writes += 1;
         self.stats.bytes_written += len;
+        self.note_written(name);
+        let file = self.file(name);
+        let mut at = 0;
+        apply(&mut file.view, &op, &[], &mut at);
+        file.pending.push(op);
+        Ok(())
+    }
+
+    fn note_written(&mut self, name: &str) {
         if self.last_written.as_deref() != Some(name) {
             self.last_written = Some(name.to_string());
         }
+    }
+
+    /// Appends what `fill` pushes onto the buffer it is given (volatile until fsync): the
+    /// bytes are written straight into the file's journal, with no buffer of their own.
+    pub fn append_with(&mut self, name: &str, fill: impl FnOnce(&mut Vec<u8>)) -> Result<(), DiskError> {
+        self.check(true)?;
+        let old_len = self.files.get(name).map_or(0, |f| f.view.len());
         let file = self.file(name);
-        apply(&mut file.view, &op);
-        file.pending.push(op);
+        let start = file.journal.len();
+        fill(&mut file.journal);
+        let len = file.journal.len() - start;
+        if len > 0 && self.rng.chance(self.config.write_corruption) {
+            let file = self.files.get_mut(name).expect("written above");
+            flip_bit(&mut file.journal[start..], &mut self.rng);
+            self.stats.corrupted_writes += 1;
+        }
+        // (`chance(0)` draws nothing: the file's length matters only with misdirection on.)
+        if self.config.misdirected_write > 0.0
+            && old_len > 0
+            && len > 0
+            && self.rng.chance(self.config.misdirected_write)
+        {
+            let bytes = self.file(name).journal.split_off(start);
+            return self.misdirect(name, bytes, old_len);
+        }
+        self.stats.writes += 1;
+        self.stats.bytes_written += len as u64;
+        self.note_written(name);
+        let file = self.file(name);
+        file.view.extend_from_slice(&file.journal[start..]);
+        file.pending.push(PendingOp::Append(len));
         Ok(())
     }
 
@@ -246,12 +302,7 @@ impl Disk {
 
     /// Appends `bytes` to `name` (volatile until fsync).
     pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
-        self.append_owned(name, bytes.to_vec())
-    }
-
-    /// [`Disk::append`] of a buffer the caller gives away (saves a copy).
-    pub fn append_owned(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), DiskError> {
-        self.write(name, PendingOp::Append(bytes))
+        self.append_with(name, |buf| buf.extend_from_slice(bytes))
     }
 
     /// Cuts `name` to `len` bytes (volatile until fsync).
@@ -269,9 +320,11 @@ impl Disk {
         self.check(true)?;
         self.stats.fsyncs += 1;
         let file = self.file(name);
+        let mut at = 0;
         for op in file.pending.drain(..) {
-            apply(&mut file.durable, &op); // (drained, not taken: the list keeps its buffer)
+            apply(&mut file.durable, &op, &file.journal, &mut at); // (drained: buffers kept)
         }
+        file.journal.clear();
         for (byte, mask) in std::mem::take(&mut file.pending_rot) {
             if let Some(b) = file.durable.get_mut(byte) {
                 *b ^= mask;
@@ -335,12 +388,13 @@ impl Disk {
             if !file.pending.is_empty() && self.rng.chance(self.config.torn_write) {
                 let n = file.pending.len();
                 let whole = self.rng.below(n as u64) as usize;
+                let mut at = 0;
                 for op in file.pending.drain(..whole) {
-                    apply(&mut file.durable, &op);
+                    apply(&mut file.durable, &op, &file.journal, &mut at);
                 }
-                if let Some(PendingOp::Append(bytes)) = file.pending.first() {
-                    let keep = self.rng.below(bytes.len().max(1) as u64) as usize;
-                    file.durable.extend_from_slice(&bytes[..keep.min(bytes.len())]);
+                if let Some(&PendingOp::Append(len)) = file.pending.first() {
+                    let keep = self.rng.below(len.max(1) as u64) as usize;
+                    file.durable.extend_from_slice(&file.journal[at..at + keep.min(len)]);
                 }
                 self.stats.torn_writes += 1;
             }
@@ -348,6 +402,7 @@ impl Disk {
         for file in self.files.values_mut() {
             self.stats.writes_lost_in_crash += file.pending.len() as u64;
             file.pending.clear();
+            file.journal.clear();
             file.pending_rot.clear();
             file.view = file.durable.clone();
         }
@@ -377,12 +432,13 @@ impl DiskIo<'_> {
     }
 
     pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), DiskError> {
-        self.append_owned(name, bytes.to_vec())
+        self.append_with(name, |buf| buf.extend_from_slice(bytes))
     }
 
-    pub fn append_owned(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), DiskError> {
+    /// [`Disk::append_with`], at the cost of one write.
+    pub fn append_with(&mut self, name: &str, fill: impl FnOnce(&mut Vec<u8>)) -> Result<(), DiskError> {
         self.charge(|c| &c.write);
-        self.disk.append_owned(name, bytes)
+        self.disk.append_with(name, fill)
     }
 
     pub fn truncate(&mut self, name: &str, len: usize) -> Result<(), DiskError> {

@@ -108,11 +108,11 @@ fn pre_vote_and_check_quorum_calm_an_asymmetric_partition() {
 #[test]
 fn committing_earlier_terms_by_counting_breaks_leader_completeness() {
     let bad = load("raft-figure8-bug.ron");
-    let r = run_text(&bad, 11);
+    let r = run_text(&bad, 9);
     assert_eq!(holds(&r, "leader_completeness"), Some(false), "{:?}", r.properties);
     assert_eq!(holds(&r, "state_machine_safety"), Some(false), "{:?}", r.properties);
     assert!(r.passed(), "{:?}", r.expectations);
-    let good = run_text(&bad.replace("bugs: [CommitOldTermsByCount],", ""), 11);
+    let good = run_text(&bad.replace("bugs: [CommitOldTermsByCount],", ""), 9);
     assert_eq!(holds(&good, "leader_completeness"), Some(true), "{:?}", good.properties);
     assert_eq!(holds(&good, "state_machine_safety"), Some(true));
 }
@@ -144,4 +144,48 @@ fn clients_keep_to_the_new_leader_while_old_attempts_time_out() {
         let amp = r.metrics.retry_amplification;
         assert!(amp < 1.05, "seed {seed}: {amp} attempts per operation");
     }
+}
+
+#[test]
+fn a_dead_follower_gets_heartbeats_not_entries_and_catches_up_after() {
+    // A follower is down from 2 s to 8 s while about 150 writes a second commit. With a
+    // window of 64 unacknowledged entries the leader stops sending it entries once the
+    // window is full (it still gets each round's heartbeat); with an unbounded window every
+    // append goes to it and is dropped. Either way it catches up after its restart.
+    let faults = r#"(at: "2s", for: "6s", do: Crash(OneWithRole("follower")))"#;
+    let run = |window: &str| run_text(&scenario(&format!("max_inflight: {window}"), faults, "12s"), 2);
+    let (bounded, unbounded) = (run("64"), run("1000000000"));
+    let dropped = |r: &RunResult| r.messages.dropped.values().sum::<u64>();
+    let writes = bounded.history.ops.iter().filter(|o| o.kind == stormglass::sim::history::OpKind::Write);
+    let writes_while_down = writes.filter(|o| (2.0..8.0).contains(&o.invoke.as_secs_f64())).count() as u64;
+    assert!(writes_while_down > 600, "{writes_while_down} writes");
+    assert!(
+        dropped(&bounded) + writes_while_down * 8 / 10 < dropped(&unbounded),
+        "bounded {} vs unbounded {} messages dropped ({writes_while_down} writes while down)",
+        dropped(&bounded),
+        dropped(&unbounded)
+    );
+    for r in [&bounded, &unbounded] {
+        assert!(r.properties.iter().all(|p| p.holds == Some(true)), "{:?}", r.properties);
+        // The restarted follower wrote (caught up) about as much log as the others.
+        let down = &r.faults[0].targets[0];
+        let bytes = |n: &stormglass::simulation::NodeSummary| n.disk.bytes_written;
+        let f = r.nodes.iter().find(|n| &n.name == down).expect("the crashed follower");
+        let least = r.nodes.iter().filter(|n| &n.name != down).map(bytes).min().unwrap();
+        assert!(bytes(f) * 10 >= least * 9, "{down} wrote {} bytes, the others at least {least}", bytes(f));
+    }
+}
+
+#[test]
+fn reads_waiting_for_a_round_ride_on_a_write_broadcast() {
+    // Reads that arrive while a ReadIndex round is in flight wait for the next round; a
+    // write's broadcast, which goes to every follower anyway, starts it. A write costs 10
+    // messages (request, reply, an append and its ack per follower), and so does a read
+    // alone in its round; sharing rounds brings the mix below. At this seed: 9.15 messages
+    // per operation, 10.17 when waiting reads never ride on a write.
+    let text = scenario("", "", "10s").replace("rate_per_s: 300.0", "rate_per_s: 1000.0");
+    let r = run_text(&text, 1);
+    assert!(r.passed() && holds(&r, "linearizable") == Some(true), "{:?}", r.properties);
+    let per_op = r.messages.sent as f64 / r.ops.total as f64;
+    assert!(per_op < 9.6, "{per_op:.2} messages per operation: reads do not ride on writes");
 }

@@ -121,6 +121,8 @@ cases! {
     partition_with_one_group: "groups: [[\"kv\"], [\"spare\", \"client-0\"]]" => "groups: [[\"kv\", \"spare\"]]";
     node_in_two_partition_groups: "[\"spare\", \"client-0\"]" => "[\"spare\", \"kv\"]";
     restart_with_for: "do: Heal)" => "do: Restart(Node(\"kv\")), for: \"1s\")";
+    // Raft knobs.
+    raft_window_below_batch: "system: KeyValue(server: \"kv\")" => "system: Raft(election_timeout: (\"150ms\", \"300ms\"), heartbeat: \"50ms\", max_batch: 64, max_inflight: 16)";
     // RON syntax.
     missing_comma: "name: \"bad\",\n" => "name: \"bad\"\n";
     unclosed_paren: "(at: \"30s\", do: Heal)," => "(at: \"30s\", do: Heal,";

@@ -9,6 +9,7 @@
 
 use super::{RaftMsg, RaftNode, RaftTimer, Refusal};
 use crate::process::{Context, NodeId};
+use crate::workload::idmap::IdMap;
 use crate::workload::{ClientTimer, Driver, Request};
 
 const MAX_REDIRECTS: u32 = 3;
@@ -20,7 +21,7 @@ pub struct RaftClient {
     target: usize,
     /// Per request, its current attempt: the server it last went to, and the redirects
     /// followed so far.
-    attempts: std::collections::BTreeMap<u64, Hops>,
+    attempts: IdMap<Hops>,
 }
 
 /// Where the current attempt of a request is.
@@ -75,7 +76,7 @@ impl RaftClient {
             // Move on only if the client still targets the server that did not answer: the
             // timeouts of a burst sent to a dead server come due one after another, after a
             // redirect has already found the leader, and must not rotate away from it.
-            if self.attempts.remove(&req).and_then(|h| h.to) == Some(self.servers[self.target]) {
+            if self.attempts.remove(req).and_then(|h| h.to) == Some(self.servers[self.target]) {
                 self.rotate();
             }
         }
@@ -88,7 +89,7 @@ impl RaftClient {
         match result {
             Ok(value) => self.driver.on_reply(cx, id, Ok(value), wrap),
             Err(Refusal::NotLeader(Some(leader))) if leader != src => {
-                let hops = self.attempts.entry(id).or_default();
+                let hops = self.attempts.get_or_default(id);
                 hops.redirects += 1;
                 let redirects = hops.redirects;
                 if let Some(pos) = self.servers.iter().position(|&s| s == leader) {
@@ -97,7 +98,7 @@ impl RaftClient {
                 match (self.driver.pending_request(id), redirects <= MAX_REDIRECTS) {
                     (Some(req), true) => {
                         self.uncertain_if_write(&req);
-                        self.attempts.entry(id).or_default().to = Some(leader);
+                        self.attempts.get_or_default(id).to = Some(leader);
                         cx.send(leader, RaftMsg::Request(req))
                     }
                     (Some(_), false) => self.driver.on_reply(cx, id, Err(()), wrap),
@@ -112,7 +113,7 @@ impl RaftClient {
             }
         }
         if self.driver.pending_request(id).is_none() {
-            self.attempts.remove(&id);
+            self.attempts.remove(id);
         }
     }
 }

@@ -55,6 +55,9 @@ pub struct RaftConfig {
     pub election_timeout: (SimDuration, SimDuration),
     pub heartbeat: SimDuration,
     pub max_batch: usize,
+    /// The most entries sent to one follower and not yet acknowledged: a follower past it
+    /// (down, or far behind) gets heartbeats and read rounds but no new entries.
+    pub max_inflight: u64,
     pub pre_vote: bool,
     pub check_quorum: bool,
     pub read_mode: ReadMode,

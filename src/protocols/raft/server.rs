@@ -50,6 +50,8 @@ struct Progress {
     probing: bool,
     /// A probe is in flight (cleared every heartbeat, in case it was lost).
     probe_in_flight: bool,
+    /// The last heartbeat round sent to the peer (a paused peer still gets every round).
+    sent_round: u64,
 }
 
 /// Leader-only state, rebuilt at every election.
@@ -64,10 +66,49 @@ struct LeaderState {
     /// for the next one (etcd's batching of ReadIndex requests).
     read_round: u64,
     /// Log index → (client node, request id) awaiting application.
-    writes: BTreeMap<u64, (NodeId, u64)>,
+    writes: AwaitingApply,
     reads: Vec<PendingRead>,
     lease_until: SimTime,
+    /// A reused buffer for `confirmed_round`.
+    scratch: Vec<u64>,
     heartbeat_timer: Option<TimerId>,
+}
+
+/// Log index → (client node, request id) of the writes a leader answers once applied,
+/// ascending by index. Writes are appended at the end of the log, so nearly every insertion
+/// is a push at the back, and application takes from the front.
+#[derive(Clone, Debug, Default)]
+struct AwaitingApply {
+    by_index: VecDeque<(u64, (NodeId, u64))>,
+}
+
+impl AwaitingApply {
+    /// Records who waits for `index` (replacing an earlier waiter for it).
+    fn insert(&mut self, index: u64, who: (NodeId, u64)) {
+        if self.by_index.back().is_none_or(|&(last, _)| last < index) {
+            self.by_index.push_back((index, who));
+            return;
+        }
+        match self.by_index.binary_search_by_key(&index, |&(i, _)| i) {
+            Ok(at) => self.by_index[at].1 = who,
+            Err(at) => self.by_index.insert(at, (index, who)),
+        }
+    }
+
+    /// Who waits for `index`, removed; indices are applied in order, so anything waiting
+    /// below it is dropped too.
+    fn take(&mut self, index: u64) -> Option<(NodeId, u64)> {
+        while let Some(&(i, who)) = self.by_index.front() {
+            if i > index {
+                break;
+            }
+            self.by_index.pop_front();
+            if i == index {
+                return Some(who);
+            }
+        }
+        None
+    }
 }
 
 /// One Raft server.
@@ -287,11 +328,14 @@ impl RaftServer {
         if cx.disk().len(LOG) != offset && cx.disk().truncate(LOG, offset).is_err() {
             return false;
         }
-        let mut bytes = Vec::with_capacity((self.log.len() + 1 - from as usize) * storage::RECORD);
-        for e in &self.log[from as usize - 1..] {
-            bytes.extend_from_slice(&storage::encode_entry(e));
-        }
-        (bytes.is_empty() || cx.disk().append_owned(LOG, bytes).is_ok()) && self.sync(cx, LOG)
+        let entries = &self.log[from as usize - 1..];
+        let written = entries.is_empty()
+            || (cx.disk())
+                .append_with(LOG, |buf| {
+                    entries.iter().for_each(|e| buf.extend_from_slice(&storage::encode_entry(e)))
+                })
+                .is_ok();
+        written && self.sync(cx, LOG)
     }
 
     // ---- timers ----
@@ -516,7 +560,7 @@ impl RaftServer {
     }
 
     fn send_append(&mut self, cx: Cx, peer: NodeId) {
-        let last = self.last_index();
+        let (last, round, window) = (self.last_index(), self.lead.round, self.config.max_inflight);
         let progress = self.progress(peer);
         let probing = progress.probing;
         if probing {
@@ -527,20 +571,27 @@ impl RaftServer {
         }
         let next = progress.next.clamp(1, last + 1);
         let prev_index = next - 1;
-        let end = (prev_index as usize + self.config.max_batch).min(self.log.len());
-        let entries = self.log[prev_index as usize..end].to_vec();
+        // Flow control (etcd's in-flight window): a peer that has left `max_inflight`
+        // entries unacknowledged, a dead one or one far behind, gets no new entries until
+        // acknowledgements catch up, only each heartbeat round, as an empty append.
+        let paused = !probing && prev_index.saturating_sub(progress.matched) >= window;
+        if paused && progress.sent_round >= round {
+            return;
+        }
+        progress.sent_round = round;
+        let end = if paused { next - 1 } else { (prev_index + self.config.max_batch as u64).min(last) };
         if !probing {
             // Optimistic pipelining: assume these arrive; a rejection moves `next` back
             // and the follower to probing.
-            self.progress(peer).next = end as u64 + 1;
+            self.progress(peer).next = end + 1;
         }
         let msg = RaftMsg::Append {
             term: self.term,
             prev_index,
             prev_term: self.term_at(prev_index),
-            entries,
+            entries: self.log[prev_index as usize..end as usize].to_vec(),
             commit: self.commit,
-            round: self.lead.round,
+            round,
         };
         cx.send(peer, msg);
     }
@@ -671,7 +722,7 @@ impl RaftServer {
                 if self.applied_ids.insert(client, id) {
                     self.kv.insert(key, value);
                 }
-                if let Some((node, req)) = self.lead.writes.remove(&self.applied) {
+                if let Some((node, req)) = self.lead.writes.take(self.applied) {
                     cx.send(node, RaftMsg::Reply { id: req, result: Ok(Some(value)) });
                 }
             }
@@ -728,6 +779,12 @@ impl RaftServer {
             }
         };
         self.lead.writes.insert(index, (src, req.id));
+        // Reads waiting for the next ReadIndex round ride on this broadcast: it goes to
+        // every peer anyway, and its acknowledgements confirm leadership as well as a
+        // heartbeat's would (one message instead of two; the reads are answered sooner).
+        if self.lead.reads.iter().any(|r| r.round == NEXT_ROUND) {
+            self.new_round(cx);
+        }
         self.broadcast(cx);
         self.advance_commit(cx);
         self.serve_reads(cx);
@@ -780,22 +837,17 @@ impl RaftServer {
     }
 
     /// The highest round a majority (the leader included) has acknowledged.
-    fn confirmed_round(&self) -> u64 {
+    fn confirmed_round(&mut self) -> u64 {
         // The k-th highest of the peers' acknowledged rounds and the leader's own, k a
-        // majority: the highest candidate that at least k of them reach.
+        // majority (sorted in a reused buffer: this runs after most leader callbacks).
         let me = self.slot(self.id);
-        let acked = |i: usize, p: &Progress| if i == me { self.lead.round } else { p.acked_round };
-        let mut best = 0;
-        for (i, p) in self.lead.progress.iter().enumerate() {
-            let c = acked(i, p);
-            if c > best {
-                let reach = self.lead.progress.iter().enumerate().filter(|&(j, q)| acked(j, q) >= c).count();
-                if reach >= self.config.majority() {
-                    best = c;
-                }
-            }
-        }
-        best
+        let lead = &mut self.lead;
+        lead.scratch.clear();
+        let acked =
+            lead.progress.iter().enumerate().map(|(i, p)| if i == me { lead.round } else { p.acked_round });
+        lead.scratch.extend(acked);
+        lead.scratch.sort_unstable(); // a handful of servers: an insertion sort
+        lead.scratch[lead.scratch.len() - self.config.majority()]
     }
 
     fn serve_reads(&mut self, cx: Cx) {
@@ -839,7 +891,24 @@ impl RaftServer {
 
 #[cfg(test)]
 mod tests {
-    use super::{KvMap, Sessions, DENSE_KEYS};
+    use super::{AwaitingApply, KvMap, Sessions, DENSE_KEYS};
+    use crate::process::NodeId;
+
+    #[test]
+    fn waiting_writes_are_taken_in_index_order() {
+        let mut w = AwaitingApply::default();
+        let who = |c: u32| (NodeId(c), u64::from(c) * 10);
+        for (index, c) in [(3, 1), (5, 2), (4, 3), (9, 4), (5, 5)] {
+            w.insert(index, who(c)); // out of order, and 5 replaced
+        }
+        assert_eq!(w.take(1), None);
+        assert_eq!(w.take(3), Some(who(1)));
+        assert_eq!(w.take(4), Some(who(3)));
+        assert_eq!(w.take(5), Some(who(5)), "the later waiter for an index replaces the earlier");
+        assert_eq!(w.take(8), None);
+        assert_eq!(w.take(9), Some(who(4)));
+        assert!(w.by_index.is_empty());
+    }
 
     #[test]
     fn the_kv_map_holds_small_and_huge_keys() {
