@@ -50,8 +50,8 @@ struct Progress {
     probing: bool,
     /// A probe is in flight (cleared every heartbeat, in case it was lost).
     probe_in_flight: bool,
-    /// The last heartbeat round sent to the peer (a paused peer still gets every round).
-    sent_round: u64,
+    /// Local time of the last append sent to the peer.
+    last_sent: Option<SimTime>,
 }
 
 /// Leader-only state, rebuilt at every election.
@@ -69,8 +69,8 @@ struct LeaderState {
     writes: AwaitingApply,
     reads: Vec<PendingRead>,
     lease_until: SimTime,
-    /// A reused buffer for `confirmed_round`.
-    scratch: Vec<u64>,
+    /// `confirmed_round`'s answer while it holds (`None`: to be recomputed).
+    confirmed: Option<u64>,
     heartbeat_timer: Option<TimerId>,
 }
 
@@ -534,7 +534,20 @@ impl RaftServer {
         for p in &mut self.lead.progress {
             p.probe_in_flight = false;
         }
-        self.broadcast(cx);
+        // With no read waiting (ReadIndex mode), a tick tells a follower sent an append in
+        // the last half interval nothing new: it is skipped, so a busy leader sends almost
+        // no heartbeats (LogCabin's rule; a follower still hears from the leader at least
+        // every 1.5 intervals). Lease mode extends its lease with every tick's round, and a
+        // probing or paused follower gets its one append per tick.
+        let quiet = self.config.read_mode != ReadMode::Lease && self.lead.reads.is_empty();
+        let (now, recent) = (cx.now(), SimDuration(self.config.heartbeat.0 / 2));
+        for i in 0..self.config.servers.len() {
+            let (peer, p) = (self.config.servers[i], self.lead.progress[i]);
+            let heard = p.last_sent.is_some_and(|t| now.saturating_since(t) < recent);
+            if peer != self.id && !(quiet && heard && !p.probing) {
+                self.send_append(cx, peer, true);
+            }
+        }
         self.advance_commit(cx);
         self.serve_reads(cx);
         self.lead.heartbeat_timer = Some(cx.set_timer(self.config.heartbeat, RaftTimer::Heartbeat));
@@ -554,12 +567,14 @@ impl RaftServer {
         for i in 0..self.config.servers.len() {
             let p = self.config.servers[i];
             if p != self.id {
-                self.send_append(cx, p);
+                self.send_append(cx, p, false);
             }
         }
     }
 
-    fn send_append(&mut self, cx: Cx, peer: NodeId) {
+    /// Sends `peer` the entries it lacks (at most `max_batch`), or an empty append; `tick`:
+    /// on the heartbeat tick (a paused peer gets only these).
+    fn send_append(&mut self, cx: Cx, peer: NodeId, tick: bool) {
         let (last, round, window) = (self.last_index(), self.lead.round, self.config.max_inflight);
         let progress = self.progress(peer);
         let probing = progress.probing;
@@ -573,12 +588,12 @@ impl RaftServer {
         let prev_index = next - 1;
         // Flow control (etcd's in-flight window): a peer that has left `max_inflight`
         // entries unacknowledged, a dead one or one far behind, gets no new entries until
-        // acknowledgements catch up, only each heartbeat round, as an empty append.
+        // acknowledgements catch up, only the heartbeat tick's empty append.
         let paused = !probing && prev_index.saturating_sub(progress.matched) >= window;
-        if paused && progress.sent_round >= round {
+        if paused && !tick {
             return;
         }
-        progress.sent_round = round;
+        progress.last_sent = Some(cx.now());
         let end = if paused { next - 1 } else { (prev_index + self.config.max_batch as u64).min(last) };
         if !probing {
             // Optimistic pipelining: assume these arrive; a rejection moves `next` back
@@ -673,9 +688,14 @@ impl RaftServer {
         }
         let now = cx.now();
         let last = self.last_index();
-        let p = self.progress(src);
+        let slot = self.slot(src);
+        let lead = &mut self.lead;
+        let p = &mut lead.progress[slot];
         p.last_ack = now;
-        p.acked_round = p.acked_round.max(round);
+        if round > p.acked_round {
+            p.acked_round = round;
+            lead.confirmed = None;
+        }
         p.probe_in_flight = false;
         if success {
             p.matched = p.matched.max(match_index);
@@ -686,13 +706,13 @@ impl RaftServer {
             let more = p.next <= last;
             self.advance_commit(cx);
             if more {
-                self.send_append(cx, src);
+                self.send_append(cx, src, false);
             }
         } else {
             // Never below what the follower is known to hold.
             p.next = hint.max(p.matched + 1).min(last + 1);
             p.probing = true;
-            self.send_append(cx, src);
+            self.send_append(cx, src, false);
         }
         self.serve_reads(cx);
     }
@@ -818,6 +838,7 @@ impl RaftServer {
     /// Starts a heartbeat round (the caller broadcasts it); the reads waiting for one join it.
     fn new_round(&mut self, cx: Cx) {
         self.lead.round += 1;
+        self.lead.confirmed = None;
         let round = self.lead.round;
         self.lead.round_started.push_back((round, cx.now()));
         let mut joined = false;
@@ -837,17 +858,28 @@ impl RaftServer {
     }
 
     /// The highest round a majority (the leader included) has acknowledged.
+    /// (Cached: asked after most leader callbacks, it changes only when an acknowledged
+    /// round or the leader's own round does.)
     fn confirmed_round(&mut self) -> u64 {
+        if let Some(c) = self.lead.confirmed {
+            return c;
+        }
         // The k-th highest of the peers' acknowledged rounds and the leader's own, k a
-        // majority (sorted in a reused buffer: this runs after most leader callbacks).
+        // majority: the highest candidate that at least k of them reach.
         let me = self.slot(self.id);
-        let lead = &mut self.lead;
-        lead.scratch.clear();
-        let acked =
-            lead.progress.iter().enumerate().map(|(i, p)| if i == me { lead.round } else { p.acked_round });
-        lead.scratch.extend(acked);
-        lead.scratch.sort_unstable(); // a handful of servers: an insertion sort
-        lead.scratch[lead.scratch.len() - self.config.majority()]
+        let acked = |i: usize, p: &Progress| if i == me { self.lead.round } else { p.acked_round };
+        let mut best = 0;
+        for (i, p) in self.lead.progress.iter().enumerate() {
+            let c = acked(i, p);
+            if c > best {
+                let reach = self.lead.progress.iter().enumerate().filter(|&(j, q)| acked(j, q) >= c).count();
+                if reach >= self.config.majority() {
+                    best = c;
+                }
+            }
+        }
+        self.lead.confirmed = Some(best);
+        best
     }
 
     fn serve_reads(&mut self, cx: Cx) {
