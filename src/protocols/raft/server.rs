@@ -801,7 +801,9 @@ impl RaftServer {
         self.lead.writes.insert(index, (src, req.id));
         // Reads waiting for the next ReadIndex round ride on this broadcast: it goes to
         // every peer anyway, and its acknowledgements confirm leadership as well as a
-        // heartbeat's would (one message instead of two; the reads are answered sooner).
+        // heartbeat's would. Fewer messages, at a price: a follower acknowledges entries
+        // only after its fsync, so those reads wait for one (about 0.1 ms more at the
+        // median in raft-leader-crash).
         if self.lead.reads.iter().any(|r| r.round == NEXT_ROUND) {
             self.new_round(cx);
         }
