@@ -3,7 +3,11 @@
 //! - Election Safety: at most one leader per term.
 //! - Leader Append-Only: a leader never overwrites or deletes entries in its log.
 //! - Log Matching: two logs with an entry of the same index and term are identical up to it.
-//! - Leader Completeness: a leader's log holds every entry committed before its term.
+//! - Leader Completeness: a leader's log holds every entry committed in an earlier term.
+//!   (Not every entry committed so far: the leader of an old term, elected while a newer
+//!   leader already commits, need not hold the newer term's commits. An entry's commit
+//!   term is taken as the term of the first server seen committing it: never below the
+//!   true one, so the check may miss a violation in that window, never invent one.)
 //! - State Machine Safety: no two servers commit (and so apply) different entries at one index.
 //!
 //! Logs are compared through the servers' prefix digests (`RaftServer::chain`: entry `i`'s
@@ -41,8 +45,8 @@ pub struct RaftMonitor {
     /// check is a function of these (and of what other nodes did, which their own
     /// observations check), so an unchanged node is not checked again.
     last_seen: Vec<Option<Glance>>,
-    /// Committed entries as known so far: (term, digest) by index − 1.
-    committed: Vec<(u64, u64)>,
+    /// Committed entries as known so far: (term, digest, commit term) by index − 1.
+    committed: Vec<(u64, u64, u64)>,
     became_leader: BTreeSet<(u32, u64)>,
     counts: BTreeMap<&'static str, usize>,
 }
@@ -177,11 +181,13 @@ impl RaftMonitor {
         }
         if known == self.committed.len() {
             for i in known..commit {
-                self.committed.push((log[i].term, chain[i]));
+                self.committed.push((log[i].term, chain[i], s.term()));
             }
         }
         if new_leader && self.became_leader.insert((at.1, s.term())) {
-            let c = self.committed.len();
+            // Through the last entry committed in an earlier term (log matching covers the
+            // entries before it).
+            let c = self.committed.iter().rposition(|e| e.2 < s.term()).map_or(0, |i| i + 1);
             let complete = c == 0 || (chain.len() >= c && chain[c - 1] == self.committed[c - 1].1);
             if !complete {
                 let detail = format!("leader of term {} lacks committed entries up to index {c}", s.term());

@@ -418,7 +418,7 @@ fn a_failing_seed_comes_with_its_replay_command_and_a_shrunk_scenario_that_fails
 
 #[test]
 fn demonstrations_run_only_their_own_seed() {
-    let demo = VOTE_BUG.replace("seed: 1,", "").replace("duration:", "seed: 5,\n    duration:").replace(
+    let demo = VOTE_BUG.replace("seed: 1,", "").replace("duration:", "seed: 6,\n    duration:").replace(
         "expect: [Property(\"election_safety\"), Sometimes(\"LeaderElected\")]",
         "expect: [Violated(\"election_safety\")]",
     );
@@ -426,8 +426,8 @@ fn demonstrations_run_only_their_own_seed() {
     let s = sweep_dir(dir.path(), &options("1..50", 2), &Control::default());
     let k = &s.scenarios[0];
     assert!(k.pinned);
-    assert_eq!((k.planned, k.passed), (1, 1), "seed 5 only, and the violation shows");
-    assert_eq!(k.coverage[0].seeds.to_string(), "5");
+    assert_eq!((k.planned, k.passed), (1, 1), "seed 6 only, and the violation shows");
+    assert_eq!(k.coverage[0].seeds.to_string(), "6");
 }
 
 #[test]

@@ -108,11 +108,11 @@ fn pre_vote_and_check_quorum_calm_an_asymmetric_partition() {
 #[test]
 fn committing_earlier_terms_by_counting_breaks_leader_completeness() {
     let bad = load("raft-figure8-bug.ron");
-    let r = run_text(&bad, 13);
+    let r = run_text(&bad, 3);
     assert_eq!(holds(&r, "leader_completeness"), Some(false), "{:?}", r.properties);
     assert_eq!(holds(&r, "state_machine_safety"), Some(false), "{:?}", r.properties);
     assert!(r.passed(), "{:?}", r.expectations);
-    let good = run_text(&bad.replace("bugs: [CommitOldTermsByCount],", ""), 13);
+    let good = run_text(&bad.replace("bugs: [CommitOldTermsByCount],", ""), 3);
     assert_eq!(holds(&good, "leader_completeness"), Some(true), "{:?}", good.properties);
     assert_eq!(holds(&good, "state_machine_safety"), Some(true));
 }
@@ -207,4 +207,16 @@ fn a_busy_leader_skips_heartbeats_an_idle_one_sends_them() {
     let r = run_text(&idle, 1);
     let heartbeats = r.messages.sent.saturating_sub(10 * r.ops.total);
     assert!(heartbeats > 8 * 20 * 9, "{heartbeats} heartbeat messages in 10 s");
+}
+
+#[test]
+fn a_stale_leader_is_not_held_to_a_newer_terms_commits() {
+    // At this seed the leader of term 26 commits entries up to index 7,888 at 31.967 s;
+    // 2 ms later the votes for term 25 reach n1, which leads term 25 for a moment, without
+    // those entries. Raft promises a leader the entries committed in earlier terms only:
+    // the monitor once required every entry committed so far and reported this as a
+    // Leader Completeness violation.
+    let r = run_text(&load("raft-flaky-network.ron"), 40);
+    assert_eq!(holds(&r, "leader_completeness"), Some(true), "{:?}", r.properties);
+    assert!(r.passed(), "{:?}", r.expectations);
 }

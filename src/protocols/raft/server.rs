@@ -45,8 +45,9 @@ struct Progress {
     acked_round: u64,
     /// Local time of the peer's last reply (check-quorum).
     last_ack: SimTime,
-    /// The peer's log position is unknown (after a rejected append): it gets one append
-    /// at a time, no optimistic pipelining, until one succeeds (etcd's "probe").
+    /// The peer's log position is unknown (from the start of a term, and after a rejected
+    /// append): it gets one append at a time, no optimistic pipelining, until one succeeds
+    /// (etcd's "probe").
     probing: bool,
     /// A probe is in flight (cleared every heartbeat, in case it was lost).
     probe_in_flight: bool,
@@ -505,7 +506,10 @@ impl RaftServer {
         }
         let next = self.last_index() + 1;
         let now = cx.now();
-        let fresh = Progress { next, last_ack: now, ..Progress::default() };
+        // Every follower starts in probing, as in etcd: one append at a time (the first
+        // carries the no-op) until it answers; then pipelining and the in-flight window.
+        // A follower that never answers (a dead one) gets one append per tick.
+        let fresh = Progress { next, last_ack: now, probing: true, ..Progress::default() };
         self.lead =
             LeaderState { progress: vec![fresh; self.config.servers.len()], ..LeaderState::default() };
         cx.observe("leader", self.term as i64);
