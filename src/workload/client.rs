@@ -271,7 +271,7 @@ impl Driver {
 
     /// Records every operation still in flight as incomplete (at the end of the run).
     pub fn finish<P: Process>(&mut self, cx: &mut Context<'_, P>) {
-        for (_, p) in std::mem::take(&mut self.pending).drain() {
+        for (_, p) in self.pending.drain() {
             cx.record_op(OpRecord {
                 client: self.client,
                 kind: p.request.kind,

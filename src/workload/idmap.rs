@@ -1,8 +1,9 @@
-//! A map from request ids to per-request state, for clients.
+//! A map from growing ids to state: clients' requests by request id, a Raft leader's
+//! waiting writes by log index.
 //!
-//! A client's request ids only grow, and few requests are open at once, so a vector sorted
-//! by id beats a B-tree: a new id is a push at the end, a lookup a short binary search over
-//! a few entries, and iteration is in id order, as a `BTreeMap`'s would be.
+//! The ids only grow, and few are open at once, so a vector sorted by id beats a B-tree: a
+//! new id is a push at the end, a lookup a short binary search over a few entries, and
+//! iteration is in id order, as a `BTreeMap`'s would be.
 
 /// Entries ascending by id.
 #[derive(Clone, Debug)]

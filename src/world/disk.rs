@@ -254,31 +254,26 @@ impl Disk {
     /// bytes are written straight into the file's journal, with no buffer of their own.
     pub fn append_with(&mut self, name: &str, fill: impl FnOnce(&mut Vec<u8>)) -> Result<(), DiskError> {
         self.check(true)?;
-        let old_len = self.files.get(name).map_or(0, |f| f.view.len());
-        let file = self.file(name);
-        let start = file.journal.len();
+        self.file(name);
+        let Disk { files, rng, config, stats, .. } = self;
+        let file = files.get_mut(name).expect("just made");
+        let (old_len, start) = (file.view.len(), file.journal.len());
         fill(&mut file.journal);
         let len = file.journal.len() - start;
-        if len > 0 && self.rng.chance(self.config.write_corruption) {
-            let file = self.files.get_mut(name).expect("written above");
-            flip_bit(&mut file.journal[start..], &mut self.rng);
-            self.stats.corrupted_writes += 1;
+        if len > 0 && rng.chance(config.write_corruption) {
+            flip_bit(&mut file.journal[start..], rng);
+            stats.corrupted_writes += 1;
         }
-        // (`chance(0)` draws nothing: the file's length matters only with misdirection on.)
-        if self.config.misdirected_write > 0.0
-            && old_len > 0
-            && len > 0
-            && self.rng.chance(self.config.misdirected_write)
-        {
-            let bytes = self.file(name).journal.split_off(start);
+        // (`chance(0)` draws nothing.)
+        if config.misdirected_write > 0.0 && old_len > 0 && len > 0 && rng.chance(config.misdirected_write) {
+            let bytes = file.journal.split_off(start);
             return self.misdirect(name, bytes, old_len);
         }
-        self.stats.writes += 1;
-        self.stats.bytes_written += len as u64;
-        self.note_written(name);
-        let file = self.file(name);
+        stats.writes += 1;
+        stats.bytes_written += len as u64;
         file.view.extend_from_slice(&file.journal[start..]);
         file.pending.push(PendingOp::Append(len));
+        self.note_written(name);
         Ok(())
     }
 

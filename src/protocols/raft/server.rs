@@ -5,6 +5,7 @@ use super::{Command, Entry, RaftConfig, RaftMsg, RaftNode, RaftTimer, ReadMode, 
 use crate::process::{Context, NodeId, TimerId};
 use crate::sim::history::OpKind;
 use crate::sim::{SimDuration, SimTime};
+use crate::workload::idmap::IdMap;
 use crate::workload::Request;
 use crate::world::disk::Disk;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -67,49 +68,12 @@ struct LeaderState {
     /// for the next one (etcd's batching of ReadIndex requests).
     read_round: u64,
     /// Log index → (client node, request id) awaiting application.
-    writes: AwaitingApply,
+    writes: IdMap<(NodeId, u64)>,
     reads: Vec<PendingRead>,
     lease_until: SimTime,
     /// `confirmed_round`'s answer while it holds (`None`: to be recomputed).
     confirmed: Option<u64>,
     heartbeat_timer: Option<TimerId>,
-}
-
-/// Log index → (client node, request id) of the writes a leader answers once applied,
-/// ascending by index. Writes are appended at the end of the log, so nearly every insertion
-/// is a push at the back, and application takes from the front.
-#[derive(Clone, Debug, Default)]
-struct AwaitingApply {
-    by_index: VecDeque<(u64, (NodeId, u64))>,
-}
-
-impl AwaitingApply {
-    /// Records who waits for `index` (replacing an earlier waiter for it).
-    fn insert(&mut self, index: u64, who: (NodeId, u64)) {
-        if self.by_index.back().is_none_or(|&(last, _)| last < index) {
-            self.by_index.push_back((index, who));
-            return;
-        }
-        match self.by_index.binary_search_by_key(&index, |&(i, _)| i) {
-            Ok(at) => self.by_index[at].1 = who,
-            Err(at) => self.by_index.insert(at, (index, who)),
-        }
-    }
-
-    /// Who waits for `index`, removed; indices are applied in order, so anything waiting
-    /// below it is dropped too.
-    fn take(&mut self, index: u64) -> Option<(NodeId, u64)> {
-        while let Some(&(i, who)) = self.by_index.front() {
-            if i > index {
-                break;
-            }
-            self.by_index.pop_front();
-            if i == index {
-                return Some(who);
-            }
-        }
-        None
-    }
 }
 
 /// One Raft server.
@@ -746,7 +710,7 @@ impl RaftServer {
                 if self.applied_ids.insert(client, id) {
                     self.kv.insert(key, value);
                 }
-                if let Some((node, req)) = self.lead.writes.take(self.applied) {
+                if let Some((node, req)) = self.lead.writes.remove(self.applied) {
                     cx.send(node, RaftMsg::Reply { id: req, result: Ok(Some(value)) });
                 }
             }
@@ -808,7 +772,7 @@ impl RaftServer {
         // heartbeat's would. Fewer messages, at a price: a follower acknowledges entries
         // only after its fsync, so those reads wait for one (about 0.1 ms more at the
         // median in raft-leader-crash).
-        if self.lead.reads.iter().any(|r| r.round == NEXT_ROUND) {
+        if self.reads_waiting() {
             self.new_round(cx);
         }
         self.broadcast(cx);
@@ -839,6 +803,11 @@ impl RaftServer {
             self.broadcast(cx);
         }
         self.serve_reads(cx);
+    }
+
+    /// Whether some read waits for the next round to start.
+    fn reads_waiting(&self) -> bool {
+        self.lead.reads.iter().any(|r| r.round == NEXT_ROUND)
     }
 
     /// Starts a heartbeat round (the caller broadcasts it); the reads waiting for one join it.
@@ -919,8 +888,7 @@ impl RaftServer {
             }
             !ready
         });
-        let waiting = self.lead.reads.iter().any(|r| r.round == NEXT_ROUND);
-        if waiting && self.lead.read_round <= confirmed {
+        if self.reads_waiting() && self.lead.read_round <= confirmed {
             self.new_round(cx);
             self.broadcast(cx);
         }
@@ -929,24 +897,7 @@ impl RaftServer {
 
 #[cfg(test)]
 mod tests {
-    use super::{AwaitingApply, KvMap, Sessions, DENSE_KEYS};
-    use crate::process::NodeId;
-
-    #[test]
-    fn waiting_writes_are_taken_in_index_order() {
-        let mut w = AwaitingApply::default();
-        let who = |c: u32| (NodeId(c), u64::from(c) * 10);
-        for (index, c) in [(3, 1), (5, 2), (4, 3), (9, 4), (5, 5)] {
-            w.insert(index, who(c)); // out of order, and 5 replaced
-        }
-        assert_eq!(w.take(1), None);
-        assert_eq!(w.take(3), Some(who(1)));
-        assert_eq!(w.take(4), Some(who(3)));
-        assert_eq!(w.take(5), Some(who(5)), "the later waiter for an index replaces the earlier");
-        assert_eq!(w.take(8), None);
-        assert_eq!(w.take(9), Some(who(4)));
-        assert!(w.by_index.is_empty());
-    }
+    use super::{KvMap, Sessions, DENSE_KEYS};
 
     #[test]
     fn the_kv_map_holds_small_and_huge_keys() {
