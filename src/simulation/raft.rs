@@ -16,7 +16,6 @@ use crate::sim::{SimError, SimTime};
 use crate::workload::Driver;
 use crate::world::{Spawner, World};
 use serde::Serialize;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Leader-election downtime after one incident.
@@ -110,7 +109,7 @@ pub fn run(
     let parts = SystemParts { spawner, finish: RaftNode::finish, monitor: Some(RaftMonitor::boxed()) };
     let (world, stats) = run_world(raw, &infos, (seed, opts), &mut swarm, parts)?;
     let committed = committed_writes(&world, &servers);
-    let mut durability = durability(&world.history, |k, v| committed.contains(&(k, v)));
+    let mut durability = durability(&world.history, |k, v| committed.binary_search(&(k, v)).is_ok());
     durability.wrong_reads = crate::check::wrong_reads(&world.history);
     let mut properties = properties(&world.history);
     properties.push(linearizability(&world.history));
@@ -119,29 +118,29 @@ pub fn run(
 }
 
 /// Every write in the most up-to-date log (highest last term, then longest), over every
-/// server, live (its log in memory) or down (its log on disk). By Leader Completeness
-/// that log holds every committed entry, even where no live server knows yet that it is
-/// committed (commit indexes are volatile), so an acknowledged write missing from it is
-/// lost.
-fn committed_writes(world: &World<RaftNode>, servers: &[NodeId]) -> BTreeSet<(u64, u64)> {
-    let logs: Vec<Vec<Entry>> = servers
-        .iter()
-        .map(|&id| {
-            let node = &world.nodes[id.index()];
-            match node.process.as_ref().and_then(RaftNode::server) {
-                Some(s) => s.log().to_vec(),
-                None => storage::recover(&node.disk).2,
-            }
-        })
+/// server, live (its log in memory) or down (its log on disk), as sorted (key, value)
+/// pairs. By Leader Completeness that log holds every committed entry, even where no live
+/// server knows yet that it is committed (commit indexes are volatile), so an acknowledged
+/// write missing from it is lost.
+fn committed_writes(world: &World<RaftNode>, servers: &[NodeId]) -> Vec<(u64, u64)> {
+    // Live servers' logs are borrowed; only a down server's is read back from its disk.
+    let live = |id: NodeId| world.nodes[id.index()].process.as_ref().and_then(RaftNode::server);
+    let recovered: Vec<Option<Vec<Entry>>> = (servers.iter())
+        .map(|&id| live(id).is_none().then(|| storage::recover(&world.nodes[id.index()].disk).2))
         .collect();
-    let best = logs.iter().max_by_key(|l| (l.last().map_or(0, |e| e.term), l.len()));
-    let Some(log) = best else { return BTreeSet::new() };
-    log.iter()
+    let logs = (servers.iter().zip(&recovered))
+        .map(|(&id, rec)| rec.as_deref().or_else(|| live(id).map(RaftServer::log)).unwrap_or_default());
+    let best = logs.max_by_key(|l| (l.last().map_or(0, |e| e.term), l.len()));
+    let Some(log) = best else { return Vec::new() };
+    let mut writes: Vec<(u64, u64)> = log
+        .iter()
         .filter_map(|e| match e.cmd {
             Command::Op { kind: OpKind::Write, key, value, .. } => Some((key, value)),
             _ => None,
         })
-        .collect()
+        .collect();
+    writes.sort_unstable();
+    writes
 }
 
 /// Raft's safety properties from the monitor's violations.
