@@ -103,10 +103,14 @@ pub fn windows(ops: &[OpRecord], duration: SimDuration, window: SimDuration) -> 
         ws.throughput_per_s = round6(ws.throughput_per_s);
         ws.goodput_per_s = round6(ws.goodput_per_s);
         if !lat.is_empty() {
-            lat.sort_unstable();
-            let at = |q: f64| lat[((lat.len() as f64 * q).ceil() as usize).clamp(1, lat.len()) - 1];
-            ws.p50_ms = Some(round6(at(0.5) as f64 / 1e6));
-            ws.p99_ms = Some(round6(at(0.99) as f64 / 1e6));
+            // The order statistics themselves (a selection each, not a sort).
+            let rank = |q: f64| ((lat.len() as f64 * q).ceil() as usize).clamp(1, lat.len()) - 1;
+            let (r50, r99) = (rank(0.5), rank(0.99));
+            let p50 = *lat.select_nth_unstable(r50).1;
+            // Everything after r50 is at least p50, so rank r99 (>= r50) lies among them.
+            let p99 = if r99 == r50 { p50 } else { *lat[r50 + 1..].select_nth_unstable(r99 - r50 - 1).1 };
+            ws.p50_ms = Some(round6(p50 as f64 / 1e6));
+            ws.p99_ms = Some(round6(p99 as f64 / 1e6));
         }
     }
     w

@@ -164,4 +164,16 @@ proptest! {
         let expected = if decided == 0 { 1.0 } else { ok as f64 / decided as f64 };
         prop_assert_eq!(a, expected);
     }
+
+    #[test]
+    fn window_percentiles_are_the_order_statistics(latencies in prop::collection::vec(0u64..50, 1..300)) {
+        // Every op in window 0 (invoked and completed within the first second).
+        let ops: Vec<OpRecord> = latencies.iter().map(|&l| op(1, l, Outcome::Ok)).collect();
+        let w = win(&ops, 1);
+        let mut sorted = latencies.clone();
+        sorted.sort_unstable();
+        let at = |q: f64| sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1];
+        prop_assert_eq!(w[0].p50_ms, Some(at(0.5) as f64));
+        prop_assert_eq!(w[0].p99_ms, Some(at(0.99) as f64));
+    }
 }
