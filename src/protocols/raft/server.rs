@@ -73,8 +73,15 @@ struct LeaderState {
     lease_until: SimTime,
     /// `confirmed_round`'s answer while it holds (`None`: to be recomputed).
     confirmed: Option<u64>,
+    /// What `serve_reads` last acted on (see there).
+    served: Option<Served>,
     heartbeat_timer: Option<TimerId>,
 }
+
+/// Everything `serve_reads` depends on: the confirmed round, the leader's own round, the
+/// applied and commit indexes, and the number of reads waiting (between two calls reads
+/// are only added, so an unchanged count means none was).
+type Served = (u64, u64, u64, u64, usize);
 
 /// One Raft server.
 #[derive(Clone, Debug)]
@@ -666,13 +673,18 @@ impl RaftServer {
         }
         p.probe_in_flight = false;
         if success {
+            // Only a higher match can move the commit index (every other change to the
+            // commit rule's inputs is followed by its own `advance_commit`).
+            let matched_more = match_index > p.matched;
             p.matched = p.matched.max(match_index);
             if p.probing {
                 p.probing = false;
                 p.next = p.matched + 1;
             }
             let more = p.next <= last;
-            self.advance_commit(cx);
+            if matched_more {
+                self.advance_commit(cx);
+            }
             if more {
                 self.send_append(cx, src, false);
             }
@@ -865,6 +877,23 @@ impl RaftServer {
         if idle && self.lead.round_started.len() < 64 {
             return; // nothing to answer and no lease to extend: settle the rounds later
         }
+        // Called after nearly every leader callback, most of which change none of its
+        // inputs; and a pass leaves nothing for a second pass on the same inputs to do.
+        let inputs = self.serve_inputs();
+        if self.lead.served == Some(inputs) {
+            return;
+        }
+        self.serve_ready_reads(cx);
+        self.lead.served = Some(self.serve_inputs());
+    }
+
+    fn serve_inputs(&mut self) -> Served {
+        (self.confirmed_round(), self.lead.round, self.applied, self.commit, self.lead.reads.len())
+    }
+
+    /// Settles confirmed rounds (extending the lease), answers the reads they and the
+    /// applied index allow, and starts a round for reads still waiting for one.
+    fn serve_ready_reads(&mut self, cx: Cx) {
         let confirmed = self.confirmed_round();
         while let Some(&(round, start)) = self.lead.round_started.front() {
             if round > confirmed {
