@@ -40,7 +40,8 @@
 //! # Guarantees and limits
 //!
 //! - Deterministic: operations are numbered in `(invoke, index)` order, entries sorted by a
-//!   total key, and the memo is a `BTreeMap`; nothing depends on hash order or the clock.
+//!   total key, and the memo is only ever asked membership; nothing depends on hash order
+//!   or the clock.
 //! - Sound and complete when it answers. `NotLinearizable` comes with the deepest consistent
 //!   prefix the search reached and the operation that had to go next but could not.
 //! - Exponential in the worst case (the problem is NP-complete; values written twice bring it
@@ -131,38 +132,32 @@ pub struct Counterexample {
 
 /// Checks `ops` (a run's client operations, any order) for linearizability, key by key.
 pub fn check(ops: &[OpRecord], config: &Config) -> Report {
-    // The operations grouped by key, keys ascending, each group in history order.
-    let mut order: Vec<(u64, usize)> = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
         assert!(op.complete >= op.invoke, "an operation completes no earlier than its invoke (op {i})");
-        order.push((op.key, i));
     }
-    order.sort_unstable();
-    let indices_all: Vec<usize> = order.iter().map(|&(_, i)| i).collect();
-    let groups: Vec<(u64, &[usize])> = order
-        .chunk_by(|a, b| a.0 == b.0)
-        .scan(0, |at, g| {
-            let start = *at;
-            *at += g.len();
-            Some((g[0].0, &indices_all[start..*at]))
-        })
-        .collect();
+    let gathered = by_key(ops);
     let mut report = Report {
         verdict: Verdict::Linearizable,
-        keys_checked: groups.len() as u64,
+        keys_checked: 0,
         ops_searched: 0,
         ops_dropped: 0,
         steps: 0,
         keys: Vec::new(),
     };
-    for &(key, indices) in &groups {
-        let (kept, initial) = prepare_key(ops, indices);
+    // Buffers reused from key to key: most keys have a handful of operations.
+    let (mut prep, mut kept, mut spare) = (Prep::default(), Vec::new(), Spare::default());
+    for group in gathered.chunk_by(|a, b| a.key == b.key) {
+        let key = group[0].key;
+        report.keys_checked += 1;
+        let initial = prepare_key(group, &mut prep, &mut kept);
         report.ops_searched += kept.len() as u64;
-        report.ops_dropped += (indices.len() - kept.len()) as u64;
-        let mut search = Search::new(&kept, initial);
+        report.ops_dropped += (group.len() - kept.len()) as u64;
+        let mut search = Search::new(&kept, initial, spare);
         let end = search.run(config.max_steps_per_key);
         assert!(search.steps <= config.max_steps_per_key, "the search keeps to its budget");
         report.steps += search.steps;
+        let steps = search.steps;
+        spare = search.into_spare();
         let result = match end {
             SearchEnd::Linearizable => continue,
             SearchEnd::Violation(mut c) => {
@@ -180,11 +175,57 @@ pub fn check(ops: &[OpRecord], config: &Config) -> Report {
                 ),
             },
         };
-        report.keys.push(KeyReport { key, ops_searched: kept.len() as u64, steps: search.steps, result });
+        report.keys.push(KeyReport { key, ops_searched: kept.len() as u64, steps, result });
     }
     assert_eq!(report.ops_searched + report.ops_dropped, ops.len() as u64, "every operation is counted once");
     report.verdict = verdict_of(&report.keys);
     report
+}
+
+/// What `prepare_key` reads of an operation, gathered so that each key's operations lie
+/// together (the history itself is in completion order: read key by key, it would be read
+/// at random).
+#[derive(Clone, Copy, Debug)]
+struct Gathered {
+    /// Index into the checked slice.
+    index: usize,
+    key: u64,
+    kind: OpKind,
+    outcome: Outcome,
+    value: Option<u64>,
+    invoke: u64,
+    complete: u64,
+}
+
+/// The operations grouped by key: keys ascending, each key's in history order. Keys are
+/// counted into place when they are small (the workloads' key spaces), else sorted.
+fn by_key(ops: &[OpRecord]) -> Vec<Gathered> {
+    let gather = |index: usize| {
+        let o = &ops[index];
+        let (key, kind, outcome, value) = (o.key, o.kind, o.outcome, o.value);
+        Gathered { index, key, kind, outcome, value, invoke: o.invoke.0, complete: o.complete.0 }
+    };
+    let Some(max) = ops.iter().map(|o| o.key).max() else { return Vec::new() };
+    if max >= (4 * ops.len() as u64).max(1 << 12) {
+        let mut order: Vec<(u64, usize)> = ops.iter().enumerate().map(|(i, o)| (o.key, i)).collect();
+        order.sort_unstable();
+        return order.iter().map(|&(_, i)| gather(i)).collect();
+    }
+    // A counting sort: stable, so history order within a key, as the sort gives.
+    let mut next = vec![0usize; max as usize + 2];
+    for o in ops {
+        next[o.key as usize + 1] += 1;
+    }
+    for k in 1..next.len() {
+        next[k] += next[k - 1];
+    }
+    let mut out = vec![gather(0); ops.len()];
+    for i in 0..ops.len() {
+        let at = &mut next[ops[i].key as usize];
+        out[*at] = gather(i);
+        *at += 1;
+    }
+    out
 }
 
 fn verdict_of(keys: &[KeyReport]) -> Verdict {
@@ -223,58 +264,81 @@ struct KeyOp {
     deadline: u64,
 }
 
-/// The key's operations that enter the search, numbered in `(invoke, index)` order, and the
-/// register's initial value (absent).
-fn prepare_key(ops: &[OpRecord], indices: &[usize]) -> (Vec<KeyOp>, Val) {
+/// `prepare_key`'s buffers.
+#[derive(Default)]
+struct Prep {
+    reads: Vec<(Option<u64>, u64)>,
+    writers: Vec<Option<u64>>,
+}
+
+/// The key's operations that enter the search, numbered in `(invoke, index)` order (into
+/// `kept`), and the register's initial value (absent).
+fn prepare_key(ops: &[Gathered], prep: &mut Prep, kept: &mut Vec<KeyOp>) -> Val {
     // The earliest completion of a successful read of each value, and how many writes that
     // may have been applied carry each value.
     // Sorted (value, completion) of the successful reads, then the earliest per value; and
     // the sorted values of the writes. Sorted vectors, not maps: this runs for every key.
-    let mut reads: Vec<(Option<u64>, u64)> = Vec::new();
-    let mut writers: Vec<Option<u64>> = Vec::new();
-    for op in indices.iter().map(|&i| &ops[i]) {
+    let Prep { reads, writers } = prep;
+    reads.clear();
+    writers.clear();
+    for op in ops {
         match (op.kind, op.outcome) {
             (_, Outcome::Failed) | (OpKind::Read, Outcome::TimedOut | Outcome::Incomplete) => {}
-            (OpKind::Read, Outcome::Ok) => reads.push((op.value, op.complete.0)),
+            (OpKind::Read, Outcome::Ok) => reads.push((op.value, op.complete)),
             (OpKind::Write, _) => writers.push(op.value),
         }
     }
     reads.sort_unstable();
     reads.dedup_by_key(|r| r.0); // keeps the first, the earliest completion
     writers.sort_unstable();
-    let first_read = |v: Option<u64>| reads.binary_search_by_key(&v, |r| r.0).ok().map(|i| reads[i].1);
+    // A value's place among the read values: its id is its rank, from 1 (`UNREAD` if no
+    // read returned it), and the place holds its first read's completion.
+    let place = |v: Option<u64>| reads.binary_search_by_key(&v, |r| r.0).ok();
+    let val = |at: Option<usize>| at.map_or(UNREAD, |i| i as Val + 1);
     let writers_of =
         |v: Option<u64>| writers.partition_point(|&w| w <= v) - writers.partition_point(|&w| w < v);
-    // A read value's id is its rank among the read values, from 1.
-    let val = |v: Option<u64>| reads.binary_search_by_key(&v, |r| r.0).map_or(UNREAD, |i| i as Val + 1);
-    let mut kept = Vec::with_capacity(indices.len());
-    for &index in indices {
-        let op = &ops[index];
+    kept.clear();
+    for op in ops {
+        let skipped = matches!(
+            (op.kind, op.outcome),
+            (_, Outcome::Failed) | (OpKind::Read, Outcome::TimedOut | Outcome::Incomplete)
+        );
+        if skipped {
+            continue;
+        }
+        let at = place(op.value);
+        let first_read = at.map(|i| reads[i].1);
         let complete = match (op.kind, op.outcome) {
-            (_, Outcome::Failed) | (OpKind::Read, Outcome::TimedOut | Outcome::Incomplete) => continue,
-            (_, Outcome::Ok) => Some(op.complete.0),
-            (OpKind::Write, Outcome::TimedOut | Outcome::Incomplete) => match first_read(op.value) {
+            (_, Outcome::Ok) => Some(op.complete),
+            _ => match first_read {
+                // A write that may or may not have taken effect (the only kind left).
                 None => continue,
-                Some(t) if writers_of(op.value) == 1 => Some(t.max(op.invoke.0)),
+                Some(t) if writers_of(op.value) == 1 => Some(t.max(op.invoke)),
                 Some(_) => None,
             },
         };
         let write = op.kind == OpKind::Write;
-        let read_by = if write { first_read(op.value) } else { None };
+        let read_by = if write { first_read } else { None };
         let deadline = complete.unwrap_or(u64::MAX).min(read_by.unwrap_or(u64::MAX));
-        kept.push(KeyOp { index, write, value: val(op.value), invoke: op.invoke.0, complete, deadline });
+        let index = op.index;
+        kept.push(KeyOp { index, write, value: val(at), invoke: op.invoke, complete, deadline });
     }
     kept.sort_by_key(|o| (o.invoke, o.index));
     assert!(kept.iter().all(|o| o.write || o.value != UNREAD), "every read's value is a read value");
     assert!(kept.len() < NIL as usize / 2, "a key's operations fit the entry list's u32 indices");
-    (kept, val(None))
+    val(place(None))
 }
+
+/// An entry's place in time order: (pending, time, is_return, op). Calls sort before
+/// returns at equal times (closed intervals).
+type EntryKey = (bool, u64, bool, u32);
 
 const HEAD: u32 = 0;
 const NIL: u32 = u32::MAX;
 
 /// The call and return entries as a doubly linked list (node 0 is the head), from which a
 /// linearized operation's two entries are lifted and later put back, in reverse order.
+#[derive(Default)]
 struct Entries {
     next: Vec<u32>,
     prev: Vec<u32>,
@@ -285,35 +349,37 @@ struct Entries {
 }
 
 impl Entries {
-    fn new(ops: &[KeyOp]) -> Self {
-        // (pending, time, is_return, op): calls before returns at equal times (closed intervals).
-        let mut order: Vec<(bool, u64, bool, u32)> = Vec::with_capacity(2 * ops.len());
+    /// Rebuilds the list for `ops`, reusing `self`'s vectors and the two scratch ones.
+    fn fill(&mut self, ops: &[KeyOp], order: &mut Vec<EntryKey>, call_node: &mut Vec<u32>) {
+        order.clear();
         for (i, o) in ops.iter().enumerate() {
             order.push((false, o.invoke, false, i as u32));
             order.push((o.complete.is_none(), o.complete.unwrap_or(0), true, i as u32));
         }
         order.sort_unstable();
         let len = order.len() + 1;
-        let mut entries = Entries {
-            next: (1..=len as u32).map(|n| if n as usize == len { NIL } else { n }).collect(),
-            prev: (0..len as u32).map(|n| n.wrapping_sub(1)).collect(),
-            op: vec![NIL; len],
-            ret: vec![NIL; len],
-        };
-        let mut call_node = vec![NIL; ops.len()];
+        self.next.clear();
+        self.next.extend((1..=len as u32).map(|n| if n as usize == len { NIL } else { n }));
+        self.prev.clear();
+        self.prev.extend((0..len as u32).map(|n| n.wrapping_sub(1)));
+        for v in [&mut self.op, &mut self.ret] {
+            v.clear();
+            v.resize(len, NIL);
+        }
+        call_node.clear();
+        call_node.resize(ops.len(), NIL);
         for (k, &(_, _, is_return, op)) in order.iter().enumerate() {
             let node = k as u32 + 1;
-            entries.op[node as usize] = op;
+            self.op[node as usize] = op;
             if is_return {
                 let call = call_node[op as usize];
                 assert!(call != NIL, "an operation's call entry precedes its return entry");
-                entries.ret[call as usize] = node;
+                self.ret[call as usize] = node;
             } else {
                 call_node[op as usize] = node;
             }
         }
-        assert!(entries.ret.iter().skip(1).filter(|&&r| r != NIL).count() == ops.len(), "one call per op");
-        entries
+        assert!(self.ret.iter().skip(1).filter(|&&r| r != NIL).count() == ops.len(), "one call per op");
     }
 
     fn is_call(&self, node: u32) -> bool {
@@ -367,8 +433,11 @@ fn mix(i: usize) -> u64 {
 }
 
 impl Linearized {
-    fn new(n: usize) -> Self {
-        Linearized { words: vec![0; n.div_ceil(64)], hash: 0, lo: 0, hi: 0 }
+    /// The empty set over `n` operations, in `words` (reused).
+    fn new(n: usize, mut words: Vec<u64>) -> Self {
+        words.clear();
+        words.resize(n.div_ceil(64), 0);
+        Linearized { words, hash: 0, lo: 0, hi: 0 }
     }
 
     fn set(&mut self, i: usize) {
@@ -458,9 +527,17 @@ impl Memo {
         true
     }
 
+    /// Empties the memo, keeping its memory.
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.seen.clear();
+        self.words.clear();
+    }
+
     fn grow(&mut self) {
         let size = (2 * self.slots.len()).max(64);
-        self.slots = vec![0; size];
+        self.slots.clear();
+        self.slots.resize(size, 0);
         let mask = size - 1;
         for (i, e) in self.seen.iter().enumerate() {
             let mut at = (e.hash ^ mix(e.state as usize).rotate_left(29)) as usize & mask;
@@ -515,6 +592,8 @@ struct Node {
 struct Search<'a> {
     ops: &'a [KeyOp],
     list: Entries,
+    /// `Entries::fill`'s scratch vectors, kept for the next key.
+    scratch: (Vec<EntryKey>, Vec<u32>),
     linearized: Linearized,
     memo: Memo,
     /// The placed calls, in order, with the register's value before each.
@@ -543,28 +622,85 @@ fn apply(state: Val, op: &KeyOp) -> Option<Val> {
     }
 }
 
+/// A search's memory, handed from one key's search to the next.
+#[derive(Default)]
+struct Spare {
+    list: Entries,
+    order: Vec<EntryKey>,
+    call_node: Vec<u32>,
+    words: Vec<u64>,
+    memo: Memo,
+    stack: Vec<(u32, Val)>,
+    nodes: Vec<Node>,
+    cands: Vec<u32>,
+    reads_left: Vec<u32>,
+    writes_left: Vec<u32>,
+    prefix: Vec<u32>,
+}
+
 impl<'a> Search<'a> {
-    fn new(ops: &'a [KeyOp], initial: Val) -> Self {
+    fn new(ops: &'a [KeyOp], initial: Val, spare: Spare) -> Self {
+        let Spare {
+            mut list,
+            mut order,
+            mut call_node,
+            words,
+            mut memo,
+            mut stack,
+            mut nodes,
+            mut cands,
+            mut reads_left,
+            mut writes_left,
+            mut prefix,
+        } = spare;
         let vals = ops.iter().map(|o| o.value).max().unwrap_or(UNREAD).max(initial) as usize + 1;
-        let (mut reads_left, mut writes_left) = (vec![0; vals], vec![0; vals]);
+        for left in [&mut reads_left, &mut writes_left] {
+            left.clear();
+            left.resize(vals, 0);
+        }
         for o in ops {
             let left = if o.write { &mut writes_left } else { &mut reads_left };
             left[o.value as usize] += 1;
         }
+        list.fill(ops, &mut order, &mut call_node);
+        memo.clear();
+        stack.clear();
+        nodes.clear();
+        cands.clear();
+        prefix.clear();
         Search {
             ops,
-            list: Entries::new(ops),
-            linearized: Linearized::new(ops.len()),
-            memo: Memo::default(),
-            stack: Vec::with_capacity(ops.len()),
-            nodes: Vec::with_capacity(ops.len() + 1),
-            cands: Vec::new(),
+            list,
+            scratch: (order, call_node),
+            linearized: Linearized::new(ops.len(), words),
+            memo,
+            stack,
+            nodes,
+            cands,
             state: initial,
             finite_left: ops.iter().filter(|o| o.complete.is_some()).count(),
             reads_left,
             writes_left,
-            deepest: Deepest::default(),
+            deepest: Deepest { prefix, shared: 0, dead_end: None, depth_max: 0 },
             steps: 0,
+        }
+    }
+
+    /// The memory, for the next key's search.
+    fn into_spare(self) -> Spare {
+        let (order, call_node) = self.scratch;
+        Spare {
+            list: self.list,
+            order,
+            call_node,
+            words: self.linearized.words,
+            memo: self.memo,
+            stack: self.stack,
+            nodes: self.nodes,
+            cands: self.cands,
+            reads_left: self.reads_left,
+            writes_left: self.writes_left,
+            prefix: self.deepest.prefix,
         }
     }
 
@@ -1331,6 +1467,31 @@ mod tests {
             let report = check(&ops, &Config::default());
             let is_violation = matches!(report.verdict, Verdict::NotLinearizable { key, .. } if key == ops[i].key);
             prop_assert!(is_violation, "{:?}", report.verdict);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Counting keys into place (small keys) and sorting them (any key) group alike:
+        /// keys ascending, each key's operations in history order.
+        #[test]
+        fn grouping_by_key_is_sorting_by_key_then_history(
+            keys in prop::collection::vec(prop_oneof![0u64..6, Just(u64::MAX), 1u64 << 40..(1u64 << 40) + 3], 0..60),
+        ) {
+            let ops: Vec<OpRecord> =
+                keys.iter().map(|&k| on_key(w(0, 1, 0, 1), k)).collect();
+            let mut expected: Vec<(u64, usize)> = keys.iter().copied().zip(0..).collect();
+            expected.sort_unstable();
+            let expected: Vec<usize> = expected.iter().map(|&(_, i)| i).collect();
+            let order = |ops: &[OpRecord]| by_key(ops).iter().map(|g| g.index).collect::<Vec<_>>();
+            prop_assert_eq!(order(&ops), expected.clone());
+            // The same keys folded small take the counting path, and group the same way.
+            let small: Vec<OpRecord> = ops
+                .iter()
+                .map(|o| on_key(o.clone(), match o.key { k if k < 6 => k, u64::MAX => 9, k => 6 + (k & 3) }))
+                .collect();
+            prop_assert_eq!(order(&small), expected);
         }
     }
 
