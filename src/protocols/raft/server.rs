@@ -669,7 +669,11 @@ impl RaftServer {
         p.last_ack = now;
         if round > p.acked_round {
             p.acked_round = round;
-            lead.confirmed = None;
+            // Raising one acknowledgement to at most the confirmed round cannot confirm a
+            // higher one: only a higher acknowledgement makes the cache stale.
+            if lead.confirmed.is_none_or(|c| round > c) {
+                lead.confirmed = None;
+            }
         }
         p.probe_in_flight = false;
         if success {
