@@ -132,10 +132,13 @@ pub struct Counterexample {
 
 /// Checks `ops` (a run's client operations, any order) for linearizability, key by key.
 pub fn check(ops: &[OpRecord], config: &Config) -> Report {
-    for (i, op) in ops.iter().enumerate() {
-        assert!(op.complete >= op.invoke, "an operation completes no earlier than its invoke (op {i})");
-    }
-    let gathered = by_key(ops);
+    check_by_key(ops, &ByKey::new(ops), config)
+}
+
+/// [`check`], with the operations already grouped (`by_key` groups `ops`).
+pub fn check_by_key(ops: &[OpRecord], by_key: &ByKey, config: &Config) -> Report {
+    let gathered = &by_key.0;
+    assert_eq!(gathered.len(), ops.len(), "the grouping is of these operations");
     let mut report = Report {
         verdict: Verdict::Linearizable,
         keys_checked: 0,
@@ -197,8 +200,35 @@ struct Gathered {
     complete: u64,
 }
 
-/// The operations grouped by key: keys ascending, each key's in history order. Keys are
-/// counted into place when they are small (the workloads' key spaces), else sorted.
+/// A history's operations grouped by key (keys ascending, each key's in history order),
+/// for the checks that go key by key: made once, read by each.
+pub struct ByKey(Vec<Gathered>);
+
+impl ByKey {
+    pub fn new(ops: &[OpRecord]) -> Self {
+        for (i, op) in ops.iter().enumerate() {
+            assert!(op.complete >= op.invoke, "an operation completes no earlier than its invoke (op {i})");
+        }
+        ByKey(by_key(ops))
+    }
+
+    /// Successful reads that returned a value no operation tried to write to their key
+    /// (see [`crate::check::wrong_reads`]).
+    pub fn wrong_reads(&self) -> u64 {
+        let mut written: Vec<u64> = Vec::new();
+        let mut wrong = 0;
+        for group in self.0.chunk_by(|a, b| a.key == b.key) {
+            written.clear();
+            written.extend(group.iter().filter(|o| o.kind == OpKind::Write).filter_map(|o| o.value));
+            written.sort_unstable();
+            let ok_reads = group.iter().filter(|o| o.kind == OpKind::Read && o.outcome == Outcome::Ok);
+            wrong += ok_reads.filter(|o| o.value.is_some_and(|v| written.binary_search(&v).is_err())).count();
+        }
+        wrong as u64
+    }
+}
+
+/// Keys are counted into place when they are small (the workloads' key spaces), else sorted.
 fn by_key(ops: &[OpRecord]) -> Vec<Gathered> {
     let gather = |index: usize| {
         let o = &ops[index];

@@ -8,30 +8,20 @@ pub mod linearizability;
 pub mod raft;
 pub mod shrink;
 
-use crate::sim::history::{History, OpKind, Outcome};
+use crate::sim::history::History;
 
 /// Successful reads that returned a value no client ever tried to write to that key —
 /// silent corruption reaching a client. Values written are unique per write, so a read of
 /// a value outside the key's attempted writes cannot be explained by any ordering.
 /// Writes that timed out or failed count as attempted (they may have been applied).
 pub fn wrong_reads(history: &History) -> u64 {
-    let mut written: Vec<(u64, u64)> = (history.ops.iter())
-        .filter(|o| o.kind == OpKind::Write)
-        .filter_map(|o| o.value.map(|v| (o.key, v)))
-        .collect();
-    written.sort_unstable();
-    history
-        .ops
-        .iter()
-        .filter(|o| o.kind == OpKind::Read && o.outcome == Outcome::Ok)
-        .filter(|o| o.value.is_some_and(|v| written.binary_search(&(o.key, v)).is_err()))
-        .count() as u64
+    linearizability::ByKey::new(&history.ops).wrong_reads()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::history::{ClientId, OpRecord};
+    use crate::sim::history::{ClientId, OpKind, OpRecord, Outcome};
     use crate::sim::SimTime;
 
     fn op(kind: OpKind, key: u64, value: Option<u64>, outcome: Outcome) -> OpRecord {
@@ -59,5 +49,27 @@ mod tests {
         h.ops.push(op(OpKind::Read, 3, Some(11), Outcome::Ok)); // never written: wrong
         h.ops.push(op(OpKind::Read, 3, Some(12), Outcome::Failed)); // not returned
         assert_eq!(wrong_reads(&h), 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wrong_reads_are_those_of_the_definition(
+            ops in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::prop_oneof![0u64..4, proptest::strategy::Just(u64::MAX)], 0u64..5, 0usize..3),
+                0..80,
+            ),
+        ) {
+            let outcomes = [Outcome::Ok, Outcome::Failed, Outcome::TimedOut];
+            let mut h = History::default();
+            for &(write, key, v, o) in &ops {
+                let kind = if write { OpKind::Write } else { OpKind::Read };
+                h.ops.push(op(kind, key, (v > 0).then_some(v), outcomes[o]));
+            }
+            let naive = h.ops.iter().filter(|r| {
+                r.kind == OpKind::Read && r.outcome == Outcome::Ok && r.value.is_some()
+                    && !h.ops.iter().any(|w| w.kind == OpKind::Write && w.key == r.key && w.value == r.value)
+            });
+            proptest::prop_assert_eq!(wrong_reads(&h), naive.count() as u64);
+        }
     }
 }

@@ -218,10 +218,11 @@ fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResu
             let server_node = &world.nodes[server.index()];
             let truth = kv::authoritative_writes(&config, &server_node.disk, server_node.is_up());
             let mut durability = durability(&world.history, |k, v| truth.contains(&(k, v)));
-            durability.wrong_reads = crate::check::wrong_reads(&world.history);
+            let (wrong_reads, linearizable) = key_checks(&world.history);
+            durability.wrong_reads = wrong_reads;
             durability.detected_corruptions =
                 world.history.observations.iter().filter(|o| o.name == "checksum_mismatch").count() as u64;
-            let properties = vec![linearizability(&world.history)];
+            let properties = vec![linearizable];
             let outcome = SystemOutcome { durability, properties, raft: None, drawn: swarm.drawn };
             Ok(summarise(scenario, seed, world, stats, outcome))
         }
@@ -232,17 +233,19 @@ fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResu
     }
 }
 
-/// The linearizability verdict of a key-value history, as a property.
-pub fn linearizability(history: &History) -> PropertyResult {
-    use crate::check::linearizability::{check, Config, Verdict};
-    let report = check(&history.ops, &Config::default());
+/// The checks of a key-value history that go key by key, on one grouping of its
+/// operations: the wrong reads, and the linearizability verdict as a property.
+pub fn key_checks(history: &History) -> (u64, PropertyResult) {
+    use crate::check::linearizability::{check_by_key, ByKey, Config, Verdict};
+    let by_key = ByKey::new(&history.ops);
+    let report = check_by_key(&history.ops, &by_key, &Config::default());
     let (holds, detail) = match report.verdict {
         Verdict::Linearizable => (Some(true), format!("{} keys checked", report.keys_checked)),
         // The checker's own text already names the key.
         Verdict::NotLinearizable { detail, .. } => (Some(false), detail),
         Verdict::Unknown { reason, .. } => (None, reason),
     };
-    PropertyResult { name: "linearizable".to_string(), holds, detail }
+    (by_key.wrong_reads(), PropertyResult { name: "linearizable".to_string(), holds, detail })
 }
 
 pub(crate) type Finish<P> = fn(&mut P, &mut crate::process::Context<'_, P>);

@@ -2,7 +2,7 @@
 //! durability against the committed log, linearizability, and election downtime.
 
 use super::{
-    durability, linearizability, resolve, run_world, EngineOutput, RunOptions, SystemOutcome, SystemParts,
+    durability, key_checks, resolve, run_world, EngineOutput, RunOptions, SystemOutcome, SystemParts,
 };
 use crate::check::expect::PropertyResult;
 use crate::check::raft::{RaftMonitor, PROPERTIES};
@@ -110,9 +110,10 @@ pub fn run(
     let (world, stats) = run_world(raw, &infos, (seed, opts), &mut swarm, parts)?;
     let committed = committed_writes(&world, &servers);
     let mut durability = durability(&world.history, |k, v| committed.binary_search(&(k, v)).is_ok());
-    durability.wrong_reads = crate::check::wrong_reads(&world.history);
+    let (wrong_reads, linearizable) = key_checks(&world.history);
+    durability.wrong_reads = wrong_reads;
     let mut properties = properties(&world.history);
-    properties.push(linearizability(&world.history));
+    properties.push(linearizable);
     let report = report(&world);
     Ok((world, stats, SystemOutcome { durability, properties, raft: Some(report), drawn: swarm.drawn }))
 }
