@@ -130,6 +130,18 @@ impl Files {
         self.list.iter_mut().find(|(n, _)| n == name).map(|(_, f)| f)
     }
 
+    /// The file `name`, created empty if there is none (one search either way).
+    fn get_or_create(&mut self, name: &str) -> &mut File {
+        let at = match self.list.iter().position(|(n, _)| n == name) {
+            Some(at) => at,
+            None => {
+                self.list.push((name.to_string(), File::default()));
+                self.list.len() - 1
+            }
+        };
+        &mut self.list[at].1
+    }
+
     fn values_mut(&mut self) -> impl Iterator<Item = &mut File> {
         self.list.iter_mut().map(|(_, f)| f)
     }
@@ -215,10 +227,7 @@ impl Disk {
     }
 
     fn file(&mut self, name: &str) -> &mut File {
-        if self.files.get(name).is_none() {
-            self.files.list.push((name.to_string(), File::default())); // no key allocation per write
-        }
-        self.files.get_mut(name).expect("just inserted")
+        self.files.get_or_create(name) // (no key allocation per write)
     }
 
     /// A truncation or an overwrite.
@@ -254,9 +263,8 @@ impl Disk {
     /// bytes are written straight into the file's journal, with no buffer of their own.
     pub fn append_with(&mut self, name: &str, fill: impl FnOnce(&mut Vec<u8>)) -> Result<(), DiskError> {
         self.check(true)?;
-        self.file(name);
         let Disk { files, rng, config, stats, .. } = self;
-        let file = files.get_mut(name).expect("just made");
+        let file = files.get_or_create(name);
         let (old_len, start) = (file.view.len(), file.journal.len());
         fill(&mut file.journal);
         let len = file.journal.len() - start;
