@@ -6,10 +6,10 @@
 //! `|r| ≤ ln2/512`, the 256 powers `2^(j/256)` computed once with `libm` (2 KiB: it shares
 //! the cache with the whole simulation; 1,024 entries and a degree-4 polynomial were no
 //! faster) and `exp(r)` by its degree-5 Taylor polynomial, evaluated in Estrin's order to
-//! keep the chain of dependent operations short: a latency draw's
-//! result is needed at once. Only IEEE additions and multiplications run per call (Rust never
-//! fuses them), so a result is the same on every machine; it agrees with `libm::exp`
-//! within a few units in the last place (tested), far below the nanosecond rounding of a
+//! keep the chain of dependent operations short: a latency draw's result is needed at once.
+//! Only IEEE additions and multiplications run per call (Rust never fuses them), so a
+//! result is the same on every machine; it agrees with `libm::exp` within a few units in
+//! the last place (tested), far below the nanosecond rounding of a
 //! drawn duration.
 
 use std::sync::OnceLock;
