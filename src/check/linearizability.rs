@@ -135,7 +135,7 @@ pub fn check(ops: &[OpRecord], config: &Config) -> Report {
     check_by_key(ops, &ByKey::new(ops), config)
 }
 
-/// [`check`], with the operations already grouped (`by_key` groups `ops`).
+/// [`check`], with the operations already grouped (`by_key` is `ByKey::new(ops)`).
 pub fn check_by_key(ops: &[OpRecord], by_key: &ByKey, config: &Config) -> Report {
     let gathered = &by_key.0;
     assert_eq!(gathered.len(), ops.len(), "the grouping is of these operations");
@@ -228,7 +228,8 @@ impl ByKey {
     }
 }
 
-/// Keys are counted into place when they are small (the workloads' key spaces), else sorted.
+/// [`ByKey`]'s order. Keys are counted into place when they are small (the workloads' key
+/// spaces), else sorted.
 fn by_key(ops: &[OpRecord]) -> Vec<Gathered> {
     let gather = |index: usize| {
         let o = &ops[index];
