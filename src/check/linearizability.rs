@@ -377,11 +377,15 @@ struct Entries {
     op: Vec<u32>,
     /// For a call node, its return node; `NIL` for a return node.
     ret: Vec<u32>,
+    /// `fill`'s scratch: the entries in time order, and each operation's call node.
+    order: Vec<EntryKey>,
+    call_node: Vec<u32>,
 }
 
 impl Entries {
-    /// Rebuilds the list for `ops`, reusing `self`'s vectors and the two scratch ones.
-    fn fill(&mut self, ops: &[KeyOp], order: &mut Vec<EntryKey>, call_node: &mut Vec<u32>) {
+    /// Rebuilds the list for `ops`, reusing `self`'s vectors.
+    fn fill(&mut self, ops: &[KeyOp]) {
+        let Entries { order, call_node, .. } = self;
         order.clear();
         for (i, o) in ops.iter().enumerate() {
             order.push((false, o.invoke, false, i as u32));
@@ -623,8 +627,6 @@ struct Node {
 struct Search<'a> {
     ops: &'a [KeyOp],
     list: Entries,
-    /// `Entries::fill`'s scratch vectors, kept for the next key.
-    scratch: (Vec<EntryKey>, Vec<u32>),
     linearized: Linearized,
     memo: Memo,
     /// The placed calls, in order, with the register's value before each.
@@ -657,8 +659,6 @@ fn apply(state: Val, op: &KeyOp) -> Option<Val> {
 #[derive(Default)]
 struct Spare {
     list: Entries,
-    order: Vec<EntryKey>,
-    call_node: Vec<u32>,
     words: Vec<u64>,
     memo: Memo,
     stack: Vec<(u32, Val)>,
@@ -673,8 +673,6 @@ impl<'a> Search<'a> {
     fn new(ops: &'a [KeyOp], initial: Val, spare: Spare) -> Self {
         let Spare {
             mut list,
-            mut order,
-            mut call_node,
             words,
             mut memo,
             mut stack,
@@ -693,7 +691,7 @@ impl<'a> Search<'a> {
             let left = if o.write { &mut writes_left } else { &mut reads_left };
             left[o.value as usize] += 1;
         }
-        list.fill(ops, &mut order, &mut call_node);
+        list.fill(ops);
         memo.clear();
         stack.clear();
         nodes.clear();
@@ -702,7 +700,6 @@ impl<'a> Search<'a> {
         Search {
             ops,
             list,
-            scratch: (order, call_node),
             linearized: Linearized::new(ops.len(), words),
             memo,
             stack,
@@ -719,11 +716,8 @@ impl<'a> Search<'a> {
 
     /// The memory, for the next key's search.
     fn into_spare(self) -> Spare {
-        let (order, call_node) = self.scratch;
         Spare {
             list: self.list,
-            order,
-            call_node,
             words: self.linearized.words,
             memo: self.memo,
             stack: self.stack,

@@ -130,7 +130,8 @@ impl Files {
         self.list.iter_mut().find(|(n, _)| n == name).map(|(_, f)| f)
     }
 
-    /// The file `name`, created empty if there is none (one search either way).
+    /// The file `name`, created empty if there is none (one search either way; the name
+    /// is allocated only at creation).
     fn get_or_create(&mut self, name: &str) -> &mut File {
         let at = match self.list.iter().position(|(n, _)| n == name) {
             Some(at) => at,
@@ -226,10 +227,6 @@ impl Disk {
         }
     }
 
-    fn file(&mut self, name: &str) -> &mut File {
-        self.files.get_or_create(name) // (no key allocation per write)
-    }
-
     /// A truncation or an overwrite.
     fn write(&mut self, name: &str, mut op: PendingOp) -> Result<(), DiskError> {
         self.check(true)?;
@@ -246,7 +243,7 @@ impl Disk {
         self.stats.writes += 1;
         self.stats.bytes_written += len;
         self.note_written(name);
-        let file = self.file(name);
+        let file = self.files.get_or_create(name);
         let mut at = 0;
         apply(&mut file.view, &op, &[], &mut at);
         file.pending.push(op);
@@ -292,7 +289,7 @@ impl Disk {
         self.stats.misdirected_writes += 1;
         self.stats.bytes_written += bytes.len() as u64;
         let at = self.rng.below(old_len as u64) as usize;
-        let file = self.file(name);
+        let file = self.files.get_or_create(name);
         let mut content = file.view.clone();
         content.resize(old_len + bytes.len(), 0);
         let end = (at + bytes.len()).min(old_len);
@@ -322,7 +319,7 @@ impl Disk {
     pub fn fsync(&mut self, name: &str) -> Result<(), DiskError> {
         self.check(true)?;
         self.stats.fsyncs += 1;
-        let file = self.file(name);
+        let file = self.files.get_or_create(name);
         let mut at = 0;
         for op in file.pending.drain(..) {
             apply(&mut file.durable, &op, &file.journal, &mut at); // (drained: buffers kept)
