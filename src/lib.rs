@@ -50,6 +50,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod history;
 pub mod metrics;
 pub mod process;
 pub mod protocols;

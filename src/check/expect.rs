@@ -5,10 +5,10 @@
 //! a `Sometimes` event need not be reached by every run, only by some seed of a sweep
 //! (`stormglass check` judges that, see [`SOMETIMES`]).
 
+use crate::history::{History, OpKind, Outcome};
 use crate::metrics::recovery::{self, Rto};
 use crate::metrics::{latency, Metrics};
 use crate::scenario::raw::{Dur, RawExpect, RawOps, RawScenario, RawSystem};
-use crate::sim::history::{History, OpKind, Outcome};
 use crate::sim::SimTime;
 use serde::Serialize;
 

@@ -49,7 +49,7 @@
 //!   hang; the memo grows by at most one entry per step, each holding only the window of the
 //!   linearized set that is neither all done nor all pending.
 
-use crate::sim::history::{OpKind, OpRecord, Outcome};
+use crate::history::{OpKind, OpRecord, Outcome};
 use serde::Serialize;
 
 /// Limits on the search.
@@ -992,7 +992,7 @@ fn explain(ops: &[OpRecord], key: u64, searched: usize, c: &Counterexample) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::history::ClientId;
+    use crate::history::ClientId;
     use crate::sim::{RngStream, SimTime};
     use proptest::prelude::*;
     use std::collections::BTreeMap;

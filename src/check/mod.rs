@@ -6,9 +6,8 @@
 pub mod expect;
 pub mod linearizability;
 pub mod raft;
-pub mod shrink;
 
-use crate::sim::history::History;
+use crate::history::History;
 
 /// Successful reads that returned a value no client ever tried to write to that key —
 /// silent corruption reaching a client. Values written are unique per write, so a read of
@@ -21,7 +20,7 @@ pub fn wrong_reads(history: &History) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::history::{ClientId, OpKind, OpRecord, Outcome};
+    use crate::history::{ClientId, OpKind, OpRecord, Outcome};
     use crate::sim::SimTime;
 
     fn op(kind: OpKind, key: u64, value: Option<u64>, outcome: Outcome) -> OpRecord {

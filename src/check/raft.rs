@@ -14,9 +14,9 @@
 //! digest covers entries `1..=i`), so each check is O(1) per new entry. A digest collision
 //! could hide a violation (probability about 2^-64 per comparison), never invent one.
 
+use crate::history::Violation;
 use crate::process::NodeId;
 use crate::protocols::raft::{RaftNode, RaftServer, Role};
-use crate::sim::history::Violation;
 use crate::sim::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
 

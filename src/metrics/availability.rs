@@ -11,7 +11,7 @@
 //! - Throughput and goodput per window count completions (any outcome, and ok only) by
 //!   completion time, per second.
 
-use crate::sim::history::{OpRecord, Outcome};
+use crate::history::{OpRecord, Outcome};
 use crate::sim::SimDuration;
 use serde::Serialize;
 

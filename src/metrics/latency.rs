@@ -7,7 +7,7 @@
 //! (within the histogram's precision). Incomplete operations have no latency. Latencies
 //! above one simulated day are recorded as one day.
 
-use crate::sim::history::{OpKind, OpRecord, Outcome};
+use crate::history::{OpKind, OpRecord, Outcome};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -204,7 +204,7 @@ mod tests {
         fn the_summary_is_each_selection_recorded_apart(
             ops in proptest::collection::vec((0u64..4, 0u64..3_000_000_000, proptest::bool::ANY), 0..200),
         ) {
-            use crate::sim::history::ClientId;
+            use crate::history::ClientId;
             use crate::sim::SimTime;
             let outcomes = [Outcome::Ok, Outcome::Failed, Outcome::TimedOut, Outcome::Incomplete];
             let ops: Vec<OpRecord> = ops

@@ -9,7 +9,7 @@ pub mod availability;
 pub mod latency;
 pub mod recovery;
 
-use crate::sim::history::{FaultRecord, History, Outcome};
+use crate::history::{FaultRecord, History, Outcome};
 use crate::sim::{SimDuration, SimTime};
 use availability::{round6, Availability, WindowStats};
 use latency::LatencySummary;

@@ -17,7 +17,7 @@
 //! its lost writes (0 if it lost none), beside the count of its lost writes.
 
 use super::availability::WindowStats;
-use crate::sim::history::FaultRecord;
+use crate::history::FaultRecord;
 use crate::sim::{SimDuration, SimTime};
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 use super::availability::{request_availability, windows};
 use super::recovery::{incidents, rto, Rto};
 use super::*;
-use crate::sim::history::{ClientId, OpKind, OpRecord};
+use crate::history::{ClientId, OpKind, OpRecord};
 use proptest::prelude::*;
 
 const S: u64 = 1_000_000_000;

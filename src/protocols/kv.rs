@@ -18,11 +18,11 @@
 //! server's log as the server would see it now (durable content if it is down, durable plus
 //! pending if it is up); every acknowledged write must be in it.
 
+use crate::history::OpKind;
+use crate::process::disk::{crc32c, Disk};
 use crate::process::{flip_bit_u64, Context, Message, NodeId, Process, TimerId};
-use crate::sim::history::OpKind;
 use crate::sim::{RngStream, SimDuration};
 use crate::workload::{ClientTimer, Driver, Request};
-use crate::world::disk::{crc32c, Disk};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const LOG_FILE: &str = "kv.log";

@@ -8,10 +8,10 @@
 //! or timestamps, and every tick label is formatted at a fixed precision.
 
 use super::tables::{fixed, secs};
+use crate::history::OpKind;
 use crate::metrics::availability::WindowStats;
 use crate::metrics::latency::{self, Selection};
 use crate::metrics::recovery::Rto;
-use crate::sim::history::OpKind;
 use crate::simulation::RunResult;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;

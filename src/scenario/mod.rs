@@ -107,6 +107,16 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     Ok(Scenario { raw, file: file.to_string() })
 }
 
+/// The scenario as RON that [`parse`] reads back to the same scenario.
+pub fn to_ron(raw: &RawScenario) -> Result<String, String> {
+    let pretty = ron::ser::PrettyConfig::default().struct_names(false);
+    let body = options()
+        .to_string_pretty(raw, pretty)
+        .map_err(|e| format!("cannot write the scenario as RON: {e}"))?;
+    assert!(body.starts_with('('), "an unnamed struct is written as '(…)'");
+    Ok(format!("Scenario{body}\n"))
+}
+
 /// Reads only `version` first, so a file of another version gets a version error rather
 /// than a confusing one about fields that version has.
 fn check_version(text: &str) -> Result<(), String> {

@@ -4,7 +4,6 @@
 pub mod dist;
 pub mod engine;
 pub mod fastexp;
-pub mod history;
 pub mod queue;
 pub mod rng;
 pub mod time;

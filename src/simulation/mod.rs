@@ -10,13 +10,13 @@ pub mod raft;
 pub mod resolve;
 
 use crate::check::expect::{evaluate, Facts, PropertyResult, Verdict};
+use crate::history::{ClientId, FaultRecord, History, OpKind, Outcome};
 use crate::metrics::{self, Metrics, MetricsConfig};
 use crate::process::Process;
 use crate::protocols::kv::{self, KvClient, KvNode, KvServer, KvServerConfig};
 use crate::scenario::raw::*;
 use crate::scenario::Scenario;
 use crate::sim::engine::first_divergence;
-use crate::sim::history::{ClientId, FaultRecord, History, OpKind, Outcome};
 use crate::sim::{Engine, EventRecord, Limits, RngStream, SimError, SimTime, StopReason};
 use crate::workload::Driver;
 use crate::world::network::{NetStats, NodeInfo};
@@ -69,7 +69,7 @@ pub struct NodeSummary {
     pub max_queue_depth: u64,
     /// Busy worker time / (workers × duration); absent without a service model.
     pub utilisation: Option<f64>,
-    pub disk: crate::world::disk::DiskStats,
+    pub disk: crate::process::disk::DiskStats,
     pub pauses: u64,
     /// Local clock minus true time at the end of the run, in milliseconds.
     pub clock_offset_ms_at_end: f64,

@@ -6,12 +6,12 @@ use super::{
 };
 use crate::check::expect::PropertyResult;
 use crate::check::raft::{RaftMonitor, PROPERTIES};
+use crate::history::{History, OpKind, Outcome};
 use crate::process::NodeId;
 use crate::protocols::raft::{
     storage, Bugs, Command, Entry, RaftClient, RaftConfig, RaftNode, RaftServer, ReadMode,
 };
 use crate::scenario::raw::{RawRaftBug, RawReadMode, RawScenario, RawSystem};
-use crate::sim::history::{History, OpKind, Outcome};
 use crate::sim::{SimError, SimTime};
 use crate::workload::Driver;
 use crate::world::{Spawner, World};
@@ -100,7 +100,7 @@ pub fn run(
         if config.servers.contains(&id) {
             RaftNode::Server(Box::new(RaftServer::recover(config.clone(), id, disk)))
         } else if id.0 >= first_client {
-            let driver = Driver::new(crate::sim::history::ClientId(id.0 - first_client), spec.clone());
+            let driver = Driver::new(crate::history::ClientId(id.0 - first_client), spec.clone());
             RaftNode::Client(RaftClient::new(driver, config.servers.clone()))
         } else {
             RaftNode::Idle

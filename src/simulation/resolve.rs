@@ -5,12 +5,12 @@
 //! (`swarm/<field path>`, `nemesis/crash/<node>`, `nemesis/partition`, `nemesis/clock`), so a
 //! new knob or a new nemesis never shifts another draw. Infallible: validation has run.
 
+use crate::process::clock::Clock;
+use crate::process::disk::{DiskConfig, DiskFault};
 use crate::process::{NodeId, Process};
 use crate::scenario::raw::*;
 use crate::sim::{Dist, RngStream, SimDuration, SimTime};
 use crate::workload::{Arrival, Jitter, KeyDist, Retry, WorkloadSpec};
-use crate::world::clock::Clock;
-use crate::world::disk::{DiskConfig, DiskFault};
 use crate::world::fault::{partition_pairs, FaultAction, FaultKind, Target};
 use crate::world::network::{Link, Network, NetworkBuilder, NodeInfo};
 use crate::world::node::{ClockSync, Node, Service};

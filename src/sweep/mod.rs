@@ -3,7 +3,7 @@
 //! A sweep loads its scenarios ([`load_targets`]: files, or every `*.ron` of a folder except
 //! shrunk `*.min.ron` files), lists its runs scenario by scenario with seeds ascending,
 //! keeps this shard's share ([`seeds::Shard`]), runs them on a `rayon` pool, one run per
-//! thread ([`run`]), shrinks the first failures of each scenario ([`crate::check::shrink`])
+//! thread ([`run`]), shrinks the first failures of each scenario ([`crate::sweep::shrink`])
 //! and summarises ([`summary`]). Renderings: JSON ([`Summary::to_json`]), JUnit XML
 //! ([`junit`]) and Markdown ([`markdown`]).
 //!
@@ -23,6 +23,7 @@ pub mod junit;
 pub mod markdown;
 mod runner;
 pub mod seeds;
+pub mod shrink;
 pub mod summary;
 
 pub use runner::{run, Control, Event, Options};

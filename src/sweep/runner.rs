@@ -9,9 +9,9 @@ use super::summary::{
 };
 use super::{jobs, replay_command, Job, SeedSet, Shard, Target};
 use crate::check::expect::{sometimes_for, sometimes_reached, Facts};
-use crate::check::shrink;
 use crate::scenario::raw::RawExpect;
 use crate::simulation::{self, DeterminismCheck, RunOptions, RunResult};
+use crate::sweep::shrink;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

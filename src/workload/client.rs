@@ -9,8 +9,8 @@
 
 use super::idmap::IdMap;
 use super::{Arrival, WorkloadSpec};
+use crate::history::{ClientId, OpKind, OpRecord, Outcome};
 use crate::process::{Context, Process, TimerId};
-use crate::sim::history::{ClientId, OpKind, OpRecord, Outcome};
 use crate::sim::{SimDuration, SimTime};
 use std::sync::Arc;
 

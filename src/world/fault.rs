@@ -7,7 +7,7 @@
 //! itself after it: a crash for 5 s restarts the same incarnations, a partition for 10 s
 //! lifts exactly the cuts it made, a drift change restores the old drift.
 
-use super::disk::DiskFault;
+use crate::process::disk::DiskFault;
 use crate::process::NodeId;
 use crate::sim::{SimDuration, SimTime};
 use serde::Serialize;

@@ -8,8 +8,8 @@
 use super::fault::{partition_pairs, FaultKind, Target, Undo};
 use super::network::{DropReason, Rule};
 use super::{Event, World};
+use crate::history::FaultRecord;
 use crate::process::{NodeId, Process};
-use crate::sim::history::FaultRecord;
 use crate::sim::{Scheduler, SimError, SimTime};
 use std::collections::BTreeSet;
 

@@ -10,17 +10,15 @@
 //! A callback's sends are routed in the order the callback made them. A paused node's
 //! events are held and re-scheduled, in their original order, when the pause ends.
 
-pub mod clock;
-pub mod disk;
 pub mod fault;
 mod inject;
 pub mod network;
 pub mod node;
 
+use crate::history::{History, Violation};
+use crate::process::disk::Disk;
 use crate::process::{Command, Context, Message, NodeId, Process, TimerDue, TimerId};
-use crate::sim::history::{History, Violation};
 use crate::sim::{EventTag, Handler, RngStream, Scheduler, SimDuration, SimError, SimTime};
-use disk::Disk;
 use fault::{FaultAction, Undo};
 use network::{DropReason, Network};
 use node::{Node, Queued};

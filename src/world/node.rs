@@ -8,9 +8,9 @@
 //! callback runs when its request *starts* service; its replies leave when the service
 //! ends. Timers bypass the queue. Nodes without a service model handle messages at once.
 
-use super::clock::Clock;
-use super::disk::{Disk, DiskConfig};
 use super::Event;
+use crate::process::clock::Clock;
+use crate::process::disk::{Disk, DiskConfig};
 use crate::process::{NodeId, Process, TimerSlab};
 use crate::sim::{Dist, RngStream, SimDuration, SimTime};
 use serde::Serialize;

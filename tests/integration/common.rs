@@ -1,9 +1,9 @@
 //! What the integration tests share: a tiny pinging process and a world runner.
 
+use stormglass::process::clock::Clock;
+use stormglass::process::disk::Disk;
 use stormglass::process::{Context, Message, NodeId, Process, TimerId};
 use stormglass::sim::{Engine, Limits, RngStream, SimDuration, SimTime};
-use stormglass::world::clock::Clock;
-use stormglass::world::disk::Disk;
 use stormglass::world::fault::FaultAction;
 use stormglass::world::network::{Link, NetworkBuilder, NodeInfo};
 use stormglass::world::node::Node;

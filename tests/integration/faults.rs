@@ -4,13 +4,13 @@
 
 use crate::common::*;
 use proptest::prelude::*;
+use stormglass::history::{OpKind, OpRecord, Outcome};
+use stormglass::process::clock::Clock;
+use stormglass::process::disk::DiskFault;
 use stormglass::process::{Context, NodeId, Process, TimerId};
 use stormglass::scenario;
-use stormglass::sim::history::{OpKind, OpRecord, Outcome};
 use stormglass::sim::{Dist, Engine, Limits, RngStream, SimDuration, SimTime};
 use stormglass::simulation::{self, RunOptions, RunResult};
-use stormglass::world::clock::Clock;
-use stormglass::world::disk::DiskFault;
 use stormglass::world::fault::{FaultAction, FaultKind, Target};
 use stormglass::world::network::{DropReason, Link, NetworkBuilder};
 use stormglass::world::node::{ClockSync, Node, Service};

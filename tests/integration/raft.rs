@@ -156,7 +156,7 @@ fn a_dead_follower_gets_heartbeats_not_entries_and_catches_up_after() {
     let run = |window: &str| run_text(&scenario(&format!("max_inflight: {window}"), faults, "12s"), 2);
     let (bounded, unbounded) = (run("64"), run("1000000000"));
     let dropped = |r: &RunResult| r.messages.dropped.values().sum::<u64>();
-    let writes = bounded.history.ops.iter().filter(|o| o.kind == stormglass::sim::history::OpKind::Write);
+    let writes = bounded.history.ops.iter().filter(|o| o.kind == stormglass::history::OpKind::Write);
     let writes_while_down = writes.filter(|o| (2.0..8.0).contains(&o.invoke.as_secs_f64())).count() as u64;
     assert!(writes_while_down > 600, "{writes_while_down} writes");
     assert!(

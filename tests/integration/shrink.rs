@@ -1,11 +1,12 @@
 //! The shrinker: scenarios round-trip through RON, a known minimal cause is found exactly,
 //! the result reproduces the failure by itself, and the budget of runs is respected.
 
-use stormglass::check::shrink::{self, min_file_name, shrink, to_ron};
 use stormglass::scenario::raw::RawAction;
+use stormglass::scenario::to_ron;
 use stormglass::scenario::{self, Scenario};
 use stormglass::sim::SimDuration;
 use stormglass::simulation::{self, RunOptions, RunResult};
+use stormglass::sweep::shrink::{self, min_file_name, shrink};
 
 fn run(s: &Scenario, seed: u64) -> RunResult {
     simulation::run(s, RunOptions { seed: Some(seed), record_trace: false }).expect("the scenario runs")

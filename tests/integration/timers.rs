@@ -2,9 +2,9 @@
 //! plain way (cancel + set; a release event per request), for fewer queue events.
 
 use crate::common::*;
+use stormglass::process::clock::Clock;
 use stormglass::process::{Context, NodeId, Process, TimerId};
 use stormglass::sim::{Dist, Engine, Limits, RngStream, SimDuration, SimTime};
-use stormglass::world::clock::Clock;
 use stormglass::world::network::NetworkBuilder;
 use stormglass::world::node::{Node, Service};
 use stormglass::world::{Spawner, World};

@@ -54,7 +54,7 @@ impl RaftClient {
     /// earlier copy arrived), whatever refusals come back later: it can never be reported
     /// as definitely not applied.
     fn uncertain_if_write(&mut self, req: &Request) {
-        if req.kind == crate::sim::history::OpKind::Write {
+        if req.kind == crate::history::OpKind::Write {
             self.driver.mark_uncertain(req.id);
         }
     }

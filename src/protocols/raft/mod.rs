@@ -23,8 +23,8 @@ pub mod storage;
 pub use client::RaftClient;
 pub use server::{RaftServer, Role};
 
+use crate::history::OpKind;
 use crate::process::{flip_bit_u64, Context, Message, NodeId, Process, TimerId};
-use crate::sim::history::OpKind;
 use crate::sim::{RngStream, SimDuration};
 use crate::workload::{ClientTimer, Request};
 

@@ -2,12 +2,12 @@
 
 use super::storage::{self, LOG, META};
 use super::{Command, Entry, RaftConfig, RaftMsg, RaftNode, RaftTimer, ReadMode, Refusal};
+use crate::history::OpKind;
+use crate::process::disk::Disk;
 use crate::process::{Context, NodeId, TimerId};
-use crate::sim::history::OpKind;
 use crate::sim::{SimDuration, SimTime};
 use crate::workload::idmap::IdMap;
 use crate::workload::Request;
-use crate::world::disk::Disk;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 

@@ -5,8 +5,8 @@
 //! torn tail is ignored.
 
 use super::{Command, Entry};
-use crate::sim::history::OpKind;
-use crate::world::disk::Disk;
+use crate::history::OpKind;
+use crate::process::disk::Disk;
 
 pub const META: &str = "raft.meta";
 pub const LOG: &str = "raft.log";

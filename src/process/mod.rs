@@ -13,10 +13,13 @@
 //! from the node's durable disk (see `world::Spawner`). Several kinds of process share one
 //! run by making `P` an enum that dispatches statically to its variants.
 
-use crate::sim::history::{History, Observation, OpRecord};
+use crate::history::{History, Observation, OpRecord};
 use crate::sim::{RngStream, SimDuration, SimTime};
-use crate::world::clock::Clock;
-use crate::world::disk::{Disk, DiskIo};
+pub mod clock;
+pub mod disk;
+
+use clock::Clock;
+use disk::{Disk, DiskIo};
 use serde::Serialize;
 use std::fmt::Debug;
 

@@ -30,8 +30,8 @@
 //! rate change the workload's draws, so such a step may keep the failure through a different
 //! execution. Only predicates over a finished run can be shrunk, not panics.
 
-use crate::scenario;
 use crate::scenario::raw::{Dur, Positive, RawArrival, RawFault, RawScenario};
+use crate::scenario::{self, to_ron};
 use crate::sim::SimDuration;
 use crate::simulation::{self, RunOptions, RunResult};
 use std::collections::BTreeSet;
@@ -63,17 +63,6 @@ pub struct Shrunk {
 pub fn min_file_name(file: &str, seed: u64) -> String {
     let stem = file.strip_suffix(".ron").unwrap_or(file);
     format!("{stem}.seed-{seed}.min.ron")
-}
-
-/// The scenario as RON that [`scenario::parse`] reads back to the same scenario.
-pub fn to_ron(raw: &RawScenario) -> Result<String, String> {
-    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-    let pretty = ron::ser::PrettyConfig::default().struct_names(false);
-    let body = options
-        .to_string_pretty(raw, pretty)
-        .map_err(|e| format!("cannot write the scenario as RON: {e}"))?;
-    assert!(body.starts_with('('), "an unnamed struct is written as '(…)'");
-    Ok(format!("Scenario{body}\n"))
 }
 
 /// Delta-debugs a failing scenario: returns the smallest scenario text found for which

@@ -3,7 +3,7 @@
 //! The history is the omniscient observer's record: every time in it is true simulated
 //! time, never a node's local clock. Metrics and checkers are plain functions of it.
 
-use super::time::SimTime;
+use crate::sim::SimTime;
 use serde::Serialize;
 
 /// A client's identity in the history (its index among the workload's clients).
