@@ -47,12 +47,77 @@ pub struct OpRecord {
     pub attempts: u32,
 }
 
+/// The kinds of fault action, as the fault log and reports name them (`"crash"`,
+/// `"one_way_partition"`). Declared once here; the world maps its actions onto them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultName {
+    Crash,
+    Restart,
+    Partition,
+    OneWayPartition,
+    Isolate,
+    Heal,
+    Cut,
+    ClockStep,
+    ClockDrift,
+    DiskIoError,
+    DiskFull,
+    Slow,
+    Pause,
+    Corrupt,
+    Flaky,
+    Clog,
+}
+
+impl FaultName {
+    /// The name as reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultName::Crash => "crash",
+            FaultName::Restart => "restart",
+            FaultName::Partition => "partition",
+            FaultName::OneWayPartition => "one_way_partition",
+            FaultName::Isolate => "isolate",
+            FaultName::Heal => "heal",
+            FaultName::Cut => "cut",
+            FaultName::ClockStep => "clock_step",
+            FaultName::ClockDrift => "clock_drift",
+            FaultName::DiskIoError => "disk_io_error",
+            FaultName::DiskFull => "disk_full",
+            FaultName::Slow => "slow",
+            FaultName::Pause => "pause",
+            FaultName::Corrupt => "corrupt",
+            FaultName::Flaky => "flaky",
+            FaultName::Clog => "clog",
+        }
+    }
+
+    /// Whether a fault of this kind is an incident (it can degrade the service); repairs
+    /// and clock steps are not.
+    pub fn is_incident(self) -> bool {
+        !matches!(self, FaultName::Restart | FaultName::Heal | FaultName::ClockStep)
+    }
+
+    /// Whether it can take a node out of service (crash it, cut it off, stop or slow it).
+    pub fn removes_nodes(self) -> bool {
+        use FaultName::*;
+        matches!(self, Crash | Isolate | Partition | OneWayPartition | Cut | Pause | Slow)
+    }
+}
+
+impl std::fmt::Display for FaultName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One fault action as it happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FaultRecord {
     /// Index of the action in the scenario's fault plan.
     pub index: usize,
-    pub kind: String,
+    pub kind: FaultName,
     /// The node names the action touched, resolved when it fired.
     pub targets: Vec<String>,
     pub start: SimTime,

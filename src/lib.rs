@@ -59,5 +59,6 @@ pub mod scenario;
 pub mod sim;
 pub mod simulation;
 pub mod sweep;
+pub mod systems;
 pub mod workload;
 pub mod world;

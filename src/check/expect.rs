@@ -3,12 +3,13 @@
 //! Each expectation yields a [`Verdict`]: what was expected, what was measured, the bound,
 //! and whether it holds. `run` exits 1 if any does not hold, except informational verdicts:
 //! a `Sometimes` event need not be reached by every run, only by some seed of a sweep
-//! (`stormglass check` judges that, see [`SOMETIMES`]).
+//! (`stormglass check` judges that, see [`WORLD_SOMETIMES`] and each system's declared
+//! properties).
 
 use crate::history::{History, OpKind, Outcome};
 use crate::metrics::recovery::{self, Rto};
 use crate::metrics::{latency, Metrics};
-use crate::scenario::raw::{Dur, RawExpect, RawOps, RawScenario, RawSystem};
+use crate::scenario::raw::{Dur, RawExpect, RawMetrics, RawOps};
 use crate::sim::SimTime;
 use serde::Serialize;
 
@@ -39,8 +40,14 @@ pub struct Facts<'a> {
     pub lost_writes: u64,
     pub wrong_reads: u64,
     pub properties: &'a [PropertyResult],
-    /// The scenario run (for `quiet_after`, the metrics settings and the system's kind).
-    pub scenario: &'a RawScenario,
+    /// The system's own "sometimes" events this run reached (its judge says which).
+    pub reached: &'a [&'static str],
+    /// The scenario's liveness phase start and metrics settings.
+    pub quiet_after: Option<Dur>,
+    pub metrics_config: &'a RawMetrics,
+    /// What the system can say about a service still down at a deadline, given the start
+    /// of the liveness phase and the deadline (e.g. Raft: when the last leader was elected).
+    pub liveness_note: &'a dyn Fn(SimTime, SimTime) -> Option<String>,
 }
 
 /// A named property of the model, as its checkers judged it.
@@ -194,39 +201,23 @@ fn rto_verdict(m: &Metrics, bound_s: f64, bound: &str) -> Verdict {
     }
 }
 
-/// The "sometimes" events a run can reach: (name, Raft only, meaning). A scenario declares
-/// the ones it means to exercise with `Sometimes(name)`; `check` counts, for every event
-/// that applies to the system, the seeds that reached it (the coverage table).
-pub const SOMETIMES: &[(&str, bool, &str)] = &[
-    ("LeaderElected", true, "a Raft leader was elected"),
-    ("LeaderChanged", true, "a second leader was elected (any term)"),
-    ("SplitVote", true, "an election term ended without a leader (a split vote, or a candidate cut off)"),
-    ("TermAboveOne", true, "the highest term reached is above 1"),
-    ("FaultFired", false, "a fault of the plan or of the nemesis fired"),
-    ("Timeout", false, "a client operation timed out"),
-    ("Recovered", false, "an incident degraded the service, which then recovered (RTO above zero)"),
-    ("LostWrite", false, "an acknowledged write was lost"),
-    ("WrongRead", false, "a read returned a value never written (silent corruption reached a client)"),
+/// The "sometimes" events of the world, which every system can reach: (name, meaning).
+/// A scenario declares the ones it means to exercise with `Sometimes(name)`; `check`
+/// counts, for every event that applies to the system (the system's own first, then
+/// these), the seeds that reached it (the coverage table).
+pub const WORLD_SOMETIMES: &[(&str, &str)] = &[
+    ("FaultFired", "a fault of the plan or of the nemesis fired"),
+    ("Timeout", "a client operation timed out"),
+    ("Recovered", "an incident degraded the service, which then recovered (RTO above zero)"),
+    ("LostWrite", "an acknowledged write was lost"),
+    ("WrongRead", "a read returned a value never written (silent corruption reached a client)"),
 ];
 
-/// The "sometimes" events that apply to a system, in [`SOMETIMES`] order.
-pub fn sometimes_for(system: &RawSystem) -> Vec<&'static str> {
-    let raft = matches!(system, RawSystem::Raft { .. });
-    SOMETIMES.iter().filter(|(_, raft_only, _)| raft || !raft_only).map(|(name, _, _)| *name).collect()
-}
-
-/// Whether the run reached the "sometimes" event `name` (an unknown name is never reached;
-/// validation refuses unknown names).
+/// Whether the run reached the "sometimes" event `name`: a world event judged here, or
+/// one of the system's that its judge reported reached (an unknown name is never
+/// reached; validation refuses unknown names).
 pub fn sometimes_reached(name: &str, f: &Facts) -> bool {
-    let observed = |what: &'static str| f.history.observations.iter().filter(move |o| o.name == what);
     match name {
-        "LeaderElected" => observed("leader").next().is_some(),
-        "LeaderChanged" => observed("leader").nth(1).is_some(),
-        "SplitVote" => {
-            let led: std::collections::BTreeSet<i64> = observed("leader").map(|o| o.value).collect();
-            observed("term").any(|o| o.value > 0 && !led.contains(&o.value))
-        }
-        "TermAboveOne" => observed("term").chain(observed("leader")).any(|o| o.value > 1),
         "FaultFired" => !f.history.faults.is_empty(),
         "Timeout" => f.history.ops.iter().any(|o| o.outcome == Outcome::TimedOut),
         "Recovered" => {
@@ -234,7 +225,7 @@ pub fn sometimes_reached(name: &str, f: &Facts) -> bool {
         }
         "LostWrite" => f.lost_writes > 0,
         "WrongRead" => f.wrong_reads > 0,
-        _ => false,
+        other => f.reached.contains(&other),
     }
 }
 
@@ -242,12 +233,12 @@ pub fn sometimes_reached(name: &str, f: &Facts) -> bool {
 /// windows by q + bound, and every incident that started before then must have recovered
 /// by then. A failure names what is still pending.
 fn recovers_within(bound: Dur, f: &Facts) -> Verdict {
-    let raw = f.scenario;
-    let q = raw.quiet_after.expect("validation: RecoversWithin comes with quiet_after").0;
+    let q = f.quiet_after.expect("validation: RecoversWithin comes with quiet_after").0;
     let q_time = SimTime::ZERO + q;
     let deadline = q_time + bound.0;
     let deadline_s = deadline.as_secs_f64();
-    let (window, slo, k) = (raw.metrics.window.0, raw.metrics.slo.0, raw.metrics.recovery_windows as usize);
+    let m = f.metrics_config;
+    let (window, slo, k) = (m.window.0, m.slo.0, m.recovery_windows as usize);
     assert!(k > 0 && window.0 > 0, "validation: recovery needs a window and at least one good window");
     let mut pending = Vec::new();
     for i in f.metrics.incidents.iter().filter(|i| i.start_s < deadline_s) {
@@ -266,17 +257,7 @@ fn recovers_within(bound: Dur, f: &Facts) -> Verdict {
     };
     if service_at.is_none() {
         pending.push(format!("service not good for {k} consecutive windows by {deadline_s} s"));
-        if matches!(raw.system, RawSystem::Raft { .. }) {
-            let leaders: Vec<_> = f.history.observations.iter().filter(|o| o.name == "leader").collect();
-            match leaders.iter().rev().find(|o| o.time <= deadline) {
-                Some(o) if o.time >= q_time => pending.push(format!(
-                    "last leader elected at {} s (term {})",
-                    o.time.as_secs_f64(),
-                    o.value
-                )),
-                _ => pending.push(format!("no leader elected since quiet_after ({} s)", q.as_secs_f64())),
-            }
-        }
+        pending.extend((f.liveness_note)(q_time, deadline));
     }
     let holds = pending.is_empty();
     let measured = match service_at {

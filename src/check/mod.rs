@@ -3,9 +3,9 @@
 //! History checkers are plain functions of the history, run after the run; `expect`
 //! evaluates a scenario's expectations.
 
+pub mod durability;
 pub mod expect;
 pub mod linearizability;
-pub mod raft;
 
 use crate::history::History;
 

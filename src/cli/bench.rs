@@ -136,7 +136,7 @@ fn raft_scenario(seconds: u64, rate: f64, timeout: (&str, &str), faults: &str) -
 
 fn raft(a: &RaftArgs) -> i32 {
     let text = raft_scenario(a.seconds, a.rate, ("150ms", "300ms"), "");
-    let scenario = crate::scenario::parse(&text, "bench-raft.ron").expect("the built-in scenario is valid");
+    let scenario = crate::systems::parse(&text, "bench-raft.ron").expect("the built-in scenario is valid");
     #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a benchmark measures wall time
     let started = std::time::Instant::now();
     let r = match crate::simulation::run(
@@ -193,7 +193,7 @@ fn election_downtimes(seeds: u64, range: &str) -> Result<Vec<f64>, i32> {
     };
     let faults = r#"(at: "2s", do: Crash(Role("leader")))"#;
     let text = raft_scenario(5, 50.0, (lo.trim(), hi.trim()), faults);
-    let scenario = match crate::scenario::parse(&text, "bench-raft-elections.ron") {
+    let scenario = match crate::systems::parse(&text, "bench-raft-elections.ron") {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -205,7 +205,8 @@ fn election_downtimes(seeds: u64, range: &str) -> Result<Vec<f64>, i32> {
     for seed in 1..=seeds {
         let opts = crate::simulation::RunOptions { seed: Some(seed), record_trace: false };
         let Ok(r) = crate::simulation::run(&scenario, opts) else { continue };
-        match r.raft.and_then(|x| x.elections.into_iter().find(|e| e.hit_leader)).and_then(|e| e.downtime_s) {
+        let raft = r.system.figures::<crate::systems::raft::RaftReport>();
+        match raft.and_then(|x| x.elections.iter().find(|e| e.hit_leader)).and_then(|e| e.downtime_s) {
             Some(d) => downs.push(d * 1e3),
             None => none += 1,
         }

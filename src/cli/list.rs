@@ -21,7 +21,7 @@ pub fn list(dir: &Path) -> i32 {
     files.sort();
     let mut code = EXIT_OK;
     for f in files {
-        match crate::scenario::load(&f) {
+        match crate::systems::load(&f) {
             Ok(s) => println!("{:<32} {}", s.raw.name, s.raw.description),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -32,7 +32,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> i32 {
-    let scenario = match crate::scenario::load(&args.scenario) {
+    let scenario = match crate::systems::load(&args.scenario) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -83,7 +83,7 @@ pub fn run(args: &RunArgs) -> i32 {
     }
 }
 
-fn check_determinism(scenario: &crate::scenario::Scenario, seed: u64, replay: &str) -> i32 {
+fn check_determinism(scenario: &crate::systems::Scenario, seed: u64, replay: &str) -> i32 {
     match simulation::check_determinism(scenario, Some(seed)) {
         Ok(DeterminismCheck::Same { digest, events }) => {
             println!("deterministic: two runs of seed {seed} agree on all {events} events (digest {digest})");
@@ -175,16 +175,8 @@ pub fn print_summary(r: &RunResult, wall_s: f64) {
             i.kind, i.start_s, i.rpo_s, i.lost_writes
         );
     }
-    if let Some(raft) = &r.raft {
-        println!("raft         {} leaders elected, highest term {}", raft.leaders_elected, raft.highest_term);
-        for e in raft.elections.iter().filter(|e| e.hit_leader).take(SHOWN) {
-            let down =
-                e.downtime_s.map_or("no new leader".to_string(), |d| format!("new leader after {:.3} s", d));
-            let commit = e
-                .first_commit_s
-                .map_or("no commit".to_string(), |c| format!("first commit after {:.3} s", c));
-            println!("election     {} at {} s hit the leader: {down}, {commit}", e.fault, e.start_s);
-        }
+    for (label, text) in &r.system.terminal {
+        println!("{label:<12} {text}");
     }
     let d = &r.durability;
     let verdict = if d.lost_acknowledged_writes == 0 { "none lost" } else { "LOST" };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 pub fn validate(files: &[PathBuf]) -> i32 {
     let mut code = EXIT_OK;
     for f in files {
-        match crate::scenario::load(f) {
+        match crate::systems::load(f) {
             Ok(s) => println!("ok  {}  ({})", f.display(), s.raw.name),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -8,6 +8,7 @@
 pub mod availability;
 pub mod latency;
 pub mod recovery;
+pub mod table;
 
 use crate::history::{FaultRecord, History, Outcome};
 use crate::sim::{SimDuration, SimTime};

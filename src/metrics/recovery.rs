@@ -17,7 +17,7 @@
 //! its lost writes (0 if it lost none), beside the count of its lost writes.
 
 use super::availability::WindowStats;
-use crate::history::FaultRecord;
+use crate::history::{FaultName, FaultRecord};
 use crate::sim::{SimDuration, SimTime};
 use serde::Serialize;
 
@@ -33,18 +33,13 @@ pub enum Rto {
 /// One incident's recovery figures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Incident {
-    pub kind: String,
+    pub kind: FaultName,
     pub targets: Vec<String>,
     pub start_s: f64,
     pub end_s: Option<f64>,
     pub rto: Rto,
     pub rpo_s: f64,
     pub lost_writes: u64,
-}
-
-/// The kinds of fault that are incidents.
-pub fn is_incident(kind: &str) -> bool {
-    !matches!(kind, "restart" | "heal" | "clock_step")
 }
 
 /// RTO of an incident injected at `t0`.
@@ -81,7 +76,7 @@ pub fn incidents(
     k: usize,
     lost_acks: &[SimTime],
 ) -> (Vec<Incident>, u64) {
-    let recs: Vec<&FaultRecord> = faults.iter().filter(|f| is_incident(&f.kind)).collect();
+    let recs: Vec<&FaultRecord> = faults.iter().filter(|f| f.kind.is_incident()).collect();
     let mut earliest: Vec<Option<SimTime>> = vec![None; recs.len()];
     let mut counts = vec![0u64; recs.len()];
     let mut unattributed = 0;
@@ -99,7 +94,7 @@ pub fn incidents(
         .iter()
         .enumerate()
         .map(|(i, r)| Incident {
-            kind: r.kind.clone(),
+            kind: r.kind,
             targets: r.targets.clone(),
             start_s: r.start.as_secs_f64(),
             end_s: r.end.map(SimTime::as_secs_f64),

@@ -3,7 +3,7 @@
 use super::availability::{request_availability, windows};
 use super::recovery::{incidents, rto, Rto};
 use super::*;
-use crate::history::{ClientId, OpKind, OpRecord};
+use crate::history::{ClientId, FaultName, OpKind, OpRecord};
 use proptest::prelude::*;
 
 const S: u64 = 1_000_000_000;
@@ -32,10 +32,10 @@ fn steady(secs: u64, bad: &[u64]) -> Vec<OpRecord> {
         .collect()
 }
 
-fn fault(kind: &str, start_ms: u64) -> FaultRecord {
+fn fault(kind: FaultName, start_ms: u64) -> FaultRecord {
     FaultRecord {
         index: 0,
-        kind: kind.to_string(),
+        kind,
         targets: vec!["kv".into()],
         start: SimTime(start_ms * 1_000_000),
         end: None,
@@ -81,7 +81,8 @@ fn a_fault_at_the_very_end_is_undetermined_or_not_recovered() {
 fn overlapping_incidents_each_get_their_own_rto() {
     // A crash at 2 s, a partition at 3 s; both bad until 6 s.
     let w = win(&steady(12, &[2, 3, 4, 5]), 12);
-    let faults = [fault("crash", 2000), fault("partition", 3000), fault("restart", 4000)];
+    let faults =
+        [fault(FaultName::Crash, 2000), fault(FaultName::Partition, 3000), fault(FaultName::Restart, 4000)];
     let (inc, unattributed) = incidents(&faults, &w, SimDuration(S), 0.99, 3, &[]);
     assert_eq!(inc.len(), 2, "a restart is not an incident");
     assert_eq!(inc[0].rto, Rto::Recovered { rto_s: 4.0 });
@@ -92,7 +93,7 @@ fn overlapping_incidents_each_get_their_own_rto() {
 #[test]
 fn rpo_with_no_loss_with_loss_and_with_an_early_acknowledgement() {
     let w = win(&steady(20, &[]), 20);
-    let faults = [fault("crash", 5000), fault("crash", 15000)];
+    let faults = [fault(FaultName::Crash, 5000), fault(FaultName::Crash, 15000)];
     // No loss: RPO 0 everywhere.
     let (inc, _) = incidents(&faults, &w, SimDuration(S), 0.99, 3, &[]);
     assert!(inc.iter().all(|i| i.rpo_s == 0.0 && i.lost_writes == 0));

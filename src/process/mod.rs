@@ -11,7 +11,9 @@
 //!
 //! A crash drops the process value with all its volatile state; a restart builds a new one
 //! from the node's durable disk (see `world::Spawner`). Several kinds of process share one
-//! run by making `P` an enum that dispatches statically to its variants.
+//! run by making `P` an enum that dispatches statically to its variants; a component
+//! written for other message and timer types runs inside a process through a scoped
+//! context ([`Context::scope`]).
 
 use crate::history::{History, Observation, OpRecord};
 use crate::sim::{RngStream, SimDuration, SimTime};
@@ -63,27 +65,29 @@ pub fn flip_bit_u64(x: u64, rng: &mut RngStream) -> u64 {
     x ^ (1u64 << rng.below(64))
 }
 
-/// A sans-IO protocol state machine.
+/// A sans-IO protocol state machine. Its callbacks take any [`Context`] in its own types,
+/// so a process can also run inside another one (see [`Context::scope`]).
 pub trait Process: Sized {
     type Msg: Message;
     /// What a timer carries back to the process when it fires.
     type Timer: Clone + Debug;
 
-    fn on_start(&mut self, cx: &mut Context<'_, Self>);
-    fn on_message(&mut self, cx: &mut Context<'_, Self>, src: NodeId, msg: Self::Msg);
-    fn on_timer(&mut self, cx: &mut Context<'_, Self>, timer: TimerId, kind: Self::Timer);
+    fn on_start(&mut self, cx: &mut impl Cx<Self>);
+    fn on_message(&mut self, cx: &mut impl Cx<Self>, src: NodeId, msg: Self::Msg);
+    fn on_timer(&mut self, cx: &mut impl Cx<Self>, timer: TimerId, kind: Self::Timer);
 
     /// Whether this process currently plays `role` (e.g. "leader"), for dynamic fault
-    /// targets resolved when a fault fires.
+    /// targets resolved when a fault fires. The names are the ones its system declares
+    /// (`systems::System::roles`); validation refuses any other.
     fn has_role(&self, _role: &str) -> bool {
         false
     }
 
     /// Bookkeeping for the omniscient observer, called just before a crash drops the
-    /// process: e.g. a client records its unfinished operations in the history. Not part
-    /// of the modelled system (a crashed process runs no code): sends and timers recorded
-    /// here are discarded.
-    fn record_at_crash(&mut self, _cx: &mut Context<'_, Self>) {}
+    /// process and at the end of the run: e.g. a client records its unfinished operations
+    /// in the history. Not part of the modelled system (a crashed process runs no code):
+    /// sends and timers recorded here are discarded.
+    fn record_unfinished(&mut self, _cx: &mut impl Cx<Self>) {}
 }
 
 /// A command recorded by a callback, carried out by the world when the callback returns.
@@ -199,8 +203,142 @@ impl<T> TimerSlab<T> {
     }
 }
 
-/// A process's window on its node during one callback.
-pub struct Context<'a, P: Process> {
+/// What a process (or a component inside one) can do during one callback, in its own
+/// message and timer types: read its node's local clock, send, arm timers, work, use the
+/// disk, draw randomness, and record for the observer.
+///
+/// The world hands every callback a [`NodeContext`]; a process that hosts a component
+/// written for other message and timer types gives it a [`Scoped`] view
+/// ([`Context::scope`]) that wraps what the component sends and arms into the host's
+/// types. Everything is generic (static dispatch): a scoped call costs a wrap, no more.
+pub trait Context {
+    type Msg;
+    type Timer;
+
+    /// This node.
+    fn id(&self) -> NodeId;
+    /// How many times this node has crashed before this process was built.
+    fn incarnation(&self) -> u32;
+    /// The node's local clock reading, including work done so far in this callback.
+    fn now(&self) -> SimTime;
+    /// True simulated time: for the history only (a protocol must use [`Context::now`]).
+    fn true_now(&self) -> SimTime;
+    /// Sends `msg` to `dst`; it leaves after the work done so far in this callback.
+    fn send(&mut self, dst: NodeId, msg: Self::Msg);
+    /// Re-arms `timer` (if it is still armed) to fire after `after` of local time with
+    /// `kind`, as `cancel_timer` + `set_timer` would, and returns the handle to keep. Moving
+    /// a deadline later, the common case (a timeout pushed back by each sign of life),
+    /// costs no queue event.
+    fn rearm_timer(&mut self, timer: Option<TimerId>, after: SimDuration, kind: Self::Timer) -> TimerId;
+    /// Cancels a timer; a cancelled timer never fires. Returns whether it was armed.
+    fn cancel_timer(&mut self, id: TimerId) -> bool;
+    /// Declares `d` of work: later sends and the worker's release move `d` later.
+    fn busy(&mut self, d: SimDuration);
+    /// The node's disk: every operation adds its latency to this callback's work.
+    fn disk(&mut self) -> DiskIo<'_>;
+    /// The node's own random stream.
+    fn rng(&mut self) -> &mut RngStream;
+    /// Records an observation for metrics and checkers.
+    fn observe(&mut self, name: &'static str, value: i64);
+    /// Appends a finished client operation to the run's history.
+    fn record_op(&mut self, op: OpRecord);
+
+    /// Arms a timer that fires after `after` of *local* clock time (a fast clock fires early).
+    #[inline]
+    fn set_timer(&mut self, after: SimDuration, kind: Self::Timer) -> TimerId {
+        self.rearm_timer(None, after, kind)
+    }
+
+    /// A view of this context for a component whose messages and timers are `M` and `T`:
+    /// what it sends is wrapped by `msg`, what it arms by `timer`. The host unwraps
+    /// deliveries and timer payloads itself and hands them to the component with a scope.
+    #[inline]
+    fn scope<M, T, F, G>(&mut self, msg: F, timer: G) -> Scoped<'_, Self, M, T, F, G>
+    where
+        Self: Sized,
+        F: Fn(M) -> Self::Msg,
+        G: Fn(T) -> Self::Timer,
+    {
+        Scoped { inner: self, msg, timer, _types: std::marker::PhantomData }
+    }
+}
+
+/// The context of a process of type `P`: `Context` in `P`'s own types. A shorthand for
+/// bounds, `cx: &mut impl Cx<Self>`.
+pub trait Cx<P: Process>: Context<Msg = P::Msg, Timer = P::Timer> {}
+
+impl<P: Process, C: Context<Msg = P::Msg, Timer = P::Timer>> Cx<P> for C {}
+
+/// A component's view of its host's context (see [`Context::scope`]).
+pub struct Scoped<'a, C, M, T, F, G> {
+    inner: &'a mut C,
+    msg: F,
+    timer: G,
+    _types: std::marker::PhantomData<fn(M, T)>,
+}
+
+impl<C, M, T, F, G> Context for Scoped<'_, C, M, T, F, G>
+where
+    C: Context,
+    F: Fn(M) -> C::Msg,
+    G: Fn(T) -> C::Timer,
+{
+    type Msg = M;
+    type Timer = T;
+
+    #[inline]
+    fn id(&self) -> NodeId {
+        self.inner.id()
+    }
+    #[inline]
+    fn incarnation(&self) -> u32 {
+        self.inner.incarnation()
+    }
+    #[inline]
+    fn now(&self) -> SimTime {
+        self.inner.now()
+    }
+    #[inline]
+    fn true_now(&self) -> SimTime {
+        self.inner.true_now()
+    }
+    #[inline]
+    fn send(&mut self, dst: NodeId, msg: M) {
+        self.inner.send(dst, (self.msg)(msg));
+    }
+    #[inline]
+    fn rearm_timer(&mut self, timer: Option<TimerId>, after: SimDuration, kind: T) -> TimerId {
+        self.inner.rearm_timer(timer, after, (self.timer)(kind))
+    }
+    #[inline]
+    fn cancel_timer(&mut self, id: TimerId) -> bool {
+        self.inner.cancel_timer(id)
+    }
+    #[inline]
+    fn busy(&mut self, d: SimDuration) {
+        self.inner.busy(d);
+    }
+    #[inline]
+    fn disk(&mut self) -> DiskIo<'_> {
+        self.inner.disk()
+    }
+    #[inline]
+    fn rng(&mut self) -> &mut RngStream {
+        self.inner.rng()
+    }
+    #[inline]
+    fn observe(&mut self, name: &'static str, value: i64) {
+        self.inner.observe(name, value);
+    }
+    #[inline]
+    fn record_op(&mut self, op: OpRecord) {
+        self.inner.record_op(op);
+    }
+}
+
+/// A process's window on its node during one callback: the root [`Context`], built by the
+/// world.
+pub struct NodeContext<'a, P: Process> {
     pub(crate) node: NodeId,
     pub(crate) incarnation: u32,
     pub(crate) true_now: SimTime,
@@ -213,37 +351,36 @@ pub struct Context<'a, P: Process> {
     pub(crate) history: &'a mut History,
 }
 
-impl<P: Process> Context<'_, P> {
-    /// This node.
-    pub fn id(&self) -> NodeId {
+impl<P: Process> Context for NodeContext<'_, P> {
+    type Msg = P::Msg;
+    type Timer = P::Timer;
+
+    #[inline]
+    fn id(&self) -> NodeId {
         self.node
     }
 
-    /// How many times this node has crashed before this process was built.
-    pub fn incarnation(&self) -> u32 {
+    #[inline]
+    fn incarnation(&self) -> u32 {
         self.incarnation
     }
 
-    /// The node's local clock reading, including work done so far in this callback.
-    pub fn now(&self) -> SimTime {
+    #[inline]
+    fn now(&self) -> SimTime {
         self.clock.local(self.true_now + self.elapsed)
     }
 
-    /// Sends `msg` to `dst`; it leaves after the work done so far in this callback.
-    pub fn send(&mut self, dst: NodeId, msg: P::Msg) {
+    #[inline]
+    fn true_now(&self) -> SimTime {
+        self.true_now + self.elapsed
+    }
+
+    #[inline]
+    fn send(&mut self, dst: NodeId, msg: P::Msg) {
         self.outbox.push(Command::Send { dst, msg, after: self.elapsed });
     }
 
-    /// Arms a timer that fires after `after` of *local* clock time (a fast clock fires early).
-    pub fn set_timer(&mut self, after: SimDuration, kind: P::Timer) -> TimerId {
-        self.rearm_timer(None, after, kind)
-    }
-
-    /// Re-arms `timer` (if it is still armed) to fire after `after` of local time with
-    /// `kind`, as `cancel_timer` + `set_timer` would, and returns the handle to keep. Moving
-    /// a deadline later, the common case (a timeout pushed back by each sign of life),
-    /// costs no queue event.
-    pub fn rearm_timer(&mut self, timer: Option<TimerId>, after: SimDuration, kind: P::Timer) -> TimerId {
+    fn rearm_timer(&mut self, timer: Option<TimerId>, after: SimDuration, kind: P::Timer) -> TimerId {
         let fire = self.clock.true_after_local(self.true_now + self.elapsed, after);
         let kind = match timer {
             Some(id) => match self.timers.rearm(id, fire, kind) {
@@ -260,39 +397,32 @@ impl<P: Process> Context<'_, P> {
         id
     }
 
-    /// Cancels a timer; a cancelled timer never fires. Returns whether it was armed.
-    pub fn cancel_timer(&mut self, id: TimerId) -> bool {
+    #[inline]
+    fn cancel_timer(&mut self, id: TimerId) -> bool {
         self.timers.cancel(id)
     }
 
-    /// Declares `d` of work: later sends and the worker's release move `d` later.
-    pub fn busy(&mut self, d: SimDuration) {
+    #[inline]
+    fn busy(&mut self, d: SimDuration) {
         self.elapsed += d;
     }
 
-    /// The node's disk: every operation adds its latency to this callback's work.
-    pub fn disk(&mut self) -> DiskIo<'_> {
+    #[inline]
+    fn disk(&mut self) -> DiskIo<'_> {
         DiskIo { disk: self.disk, elapsed: &mut self.elapsed }
     }
 
-    /// The node's own random stream.
-    pub fn rng(&mut self) -> &mut RngStream {
+    #[inline]
+    fn rng(&mut self) -> &mut RngStream {
         self.rng
     }
 
-    /// Records an observation for metrics and checkers.
-    pub fn observe(&mut self, name: &'static str, value: i64) {
+    fn observe(&mut self, name: &'static str, value: i64) {
         let time = self.true_now + self.elapsed;
         self.history.observations.push(Observation { time, node: self.node.0, name, value });
     }
 
-    /// True simulated time: for the history only (a protocol must use [`Context::now`]).
-    pub fn true_now(&self) -> SimTime {
-        self.true_now + self.elapsed
-    }
-
-    /// Appends a finished client operation to the run's history.
-    pub fn record_op(&mut self, op: OpRecord) {
+    fn record_op(&mut self, op: OpRecord) {
         debug_assert!(op.complete >= op.invoke, "an operation completes after it is invoked");
         self.history.ops.push(op);
     }

@@ -1,4 +1,3 @@
-//! Protocol models, one module each. Each is a sans-IO `Process`.
-pub mod kv;
+//! The kernel benchmark's model (PHOLD), which runs on the bare kernel. Systems live in
+//! `systems/`.
 pub mod phold;
-pub mod raft;

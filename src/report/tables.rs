@@ -6,86 +6,12 @@
 
 use crate::metrics::latency::Percentiles;
 use crate::metrics::recovery::{Incident, Rto};
+pub use crate::metrics::table::{fixed, ratio, secs, yes_no, Align, Block, Section, Table};
 use crate::sim::SimTime;
 use crate::simulation::RunResult;
 
-/// How a column's cells line up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Align {
-    Left,
-    Right,
-}
-
-/// A table: a header row and rows of already formatted cells.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Table {
-    pub columns: Vec<(&'static str, Align)>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn new(columns: &[(&'static str, Align)]) -> Self {
-        Table { columns: columns.to_vec(), rows: Vec::new() }
-    }
-
-    /// A two-column table of named figures.
-    fn figures() -> Self {
-        Table::new(&[("figure", Align::Left), ("value", Align::Right)])
-    }
-
-    fn row(&mut self, cells: Vec<String>) {
-        assert_eq!(cells.len(), self.columns.len(), "a row has one cell per column");
-        self.rows.push(cells);
-    }
-
-    fn figure(&mut self, name: &str, value: impl Into<String>) {
-        self.row(vec![name.to_string(), value.into()]);
-    }
-}
-
-/// One piece of a section.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Block {
-    Table(Table),
-    /// A sentence of plain text.
-    Note(String),
-    /// Where the plots go (the HTML page inlines them; the Markdown links them).
-    Plots,
-}
-
-/// A titled part of the report.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Section {
-    pub title: &'static str,
-    pub blocks: Vec<Block>,
-}
-
-/// A float at `decimals` places, never "-0.000".
-pub fn fixed(x: f64, decimals: usize) -> String {
-    let s = format!("{x:.decimals$}");
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
-}
-
-/// Seconds (or milliseconds) at 3 decimals.
-pub fn secs(x: f64) -> String {
-    fixed(x, 3)
-}
-
-/// A share of 1 at 6 decimals.
-pub fn ratio(x: f64) -> String {
-    fixed(x, 6)
-}
-
 fn time_s(t: SimTime) -> String {
     secs(t.as_secs_f64())
-}
-
-fn yes_no(b: bool) -> String {
-    if b { "yes" } else { "no" }.to_string()
 }
 
 /// A serde enum's snake_case name.
@@ -103,8 +29,9 @@ pub fn rto_text(rto: &Rto) -> String {
 }
 
 /// Every section of the report, in order.
+/// The system's own sections (see `systems::SystemReport`) come after the properties.
 pub fn sections(r: &RunResult) -> Vec<Section> {
-    vec![
+    let generic = [
         run_facts(r),
         expectations(r),
         Section { title: "Plots", blocks: vec![Block::Plots] },
@@ -112,17 +39,11 @@ pub fn sections(r: &RunResult) -> Vec<Section> {
         latency(r),
         incidents(r),
         properties(r),
-        raft(r),
-        durability(r),
-        messages(r),
-        faults(r),
-        nodes(r),
-        disks(r),
-        drawn(r),
-    ]
-    .into_iter()
-    .filter(|s| !s.blocks.is_empty())
-    .collect()
+    ];
+    let rest = [durability(r), messages(r), faults(r), nodes(r), disks(r), drawn(r)];
+    (generic.into_iter().chain(r.system.sections.iter().cloned()).chain(rest))
+        .filter(|s| !s.blocks.is_empty())
+        .collect()
 }
 
 fn run_facts(r: &RunResult) -> Section {
@@ -271,7 +192,7 @@ fn incidents(r: &RunResult) -> Section {
 fn incident_row(n: usize, i: &Incident) -> Vec<String> {
     vec![
         n.to_string(),
-        i.kind.clone(),
+        i.kind.to_string(),
         i.targets.join(", "),
         secs(i.start_s),
         i.end_s.map_or_else(|| "open".to_string(), secs),
@@ -292,33 +213,6 @@ fn properties(r: &RunResult) -> Section {
         t.row(vec![p.name.clone(), verdict.to_string(), p.detail.clone()]);
     }
     Section { title: "Properties", blocks: vec![Block::Table(t)] }
-}
-
-fn raft(r: &RunResult) -> Section {
-    let Some(raft) = &r.raft else {
-        return Section { title: "Raft", blocks: Vec::new() };
-    };
-    let mut f = Table::figures();
-    f.figure("leaders elected", raft.leaders_elected.to_string());
-    f.figure("highest term", raft.highest_term.to_string());
-    let mut t = Table::new(&[
-        ("incident", Align::Left),
-        ("start (s)", Align::Right),
-        ("hit the leader", Align::Left),
-        ("election downtime (s)", Align::Right),
-        ("first commit after (s)", Align::Right),
-    ]);
-    let opt = |x: Option<f64>| x.map_or("-".to_string(), secs);
-    for e in &raft.elections {
-        t.row(vec![
-            e.fault.clone(),
-            secs(e.start_s),
-            yes_no(e.hit_leader),
-            opt(e.downtime_s),
-            opt(e.first_commit_s),
-        ]);
-    }
-    Section { title: "Raft", blocks: vec![Block::Table(f), Block::Table(t)] }
 }
 
 fn durability(r: &RunResult) -> Section {
@@ -362,7 +256,7 @@ fn faults(r: &RunResult) -> Section {
     ]);
     for f in &r.faults {
         let end = f.end.map_or_else(|| "open".to_string(), time_s);
-        t.row(vec![f.index.to_string(), f.kind.clone(), f.targets.join(", "), time_s(f.start), end]);
+        t.row(vec![f.index.to_string(), f.kind.to_string(), f.targets.join(", "), time_s(f.start), end]);
     }
     let note = "In the order they fired; \"plan #\" is the action's index in the scenario's fault plan, \
                 \"open\" a fault not undone within the run.";

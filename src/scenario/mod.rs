@@ -13,9 +13,37 @@ mod validate;
 mod validate_faults;
 
 use raw::RawScenario;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
+
+/// What the scenario layer asks of the `system:` section. The systems layer implements it
+/// (`systems::AnySystem`, one variant per system); this module names no system.
+pub trait SystemSection: DeserializeOwned + Serialize + Clone + fmt::Debug {
+    /// Checks the section against the topology's node names; a failure is (path inside
+    /// the section, message with a hint).
+    fn validate(&self, nodes: &BTreeSet<String>) -> Result<(), (String, String)>;
+    /// The roles the system's processes play, for `Role(..)` fault targets.
+    fn roles(&self) -> Vec<&'static str>;
+    /// The property names `Property(..)` and `Violated(..)` may use.
+    fn properties(&self) -> Vec<&'static str>;
+    /// The "sometimes" events `Sometimes(..)` may use: the system's, then the world's.
+    fn sometimes(&self) -> Vec<&'static str>;
+    /// The system that declares the "sometimes" event `name`, if one does (for a hint).
+    fn sometimes_owner(name: &str) -> Option<&'static str>;
+}
+
+/// The closest of `known` to `found`, if it is close enough to be a misspelling.
+pub fn did_you_mean<'a>(found: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(&found.to_lowercase(), &k.to_lowercase()), *k))
+        .min()
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .map(|(_, k)| k)
+}
 
 /// The only schema version this build reads.
 pub const VERSION: u32 = 1;
@@ -45,14 +73,14 @@ impl std::error::Error for ScenarioError {}
 
 /// A loaded, validated scenario: the raw schema plus where it came from.
 #[derive(Clone, Debug)]
-pub struct Scenario {
-    pub raw: RawScenario,
+pub struct Scenario<S> {
+    pub raw: RawScenario<S>,
     /// The file name as given (used in messages, never an absolute path in reports).
     pub file: String,
 }
 
 /// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+pub fn load<S: SystemSection>(path: &Path) -> Result<Scenario<S>, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -69,7 +97,7 @@ fn options() -> ron::Options {
 }
 
 /// Parses and validates scenario text; `file` names it in errors.
-pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+pub fn parse<S: SystemSection>(text: &str, file: &str) -> Result<Scenario<S>, ScenarioError> {
     let at = |path: &str, message: String| {
         let loc = locate::locate(text, path);
         ScenarioError {
@@ -88,7 +116,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         path: String::new(),
         message: describe_ron_error(&e.code),
     })?;
-    let raw: RawScenario = match serde_path_to_error::deserialize(&mut de) {
+    let raw: RawScenario<S> = match serde_path_to_error::deserialize(&mut de) {
         Ok(raw) => raw,
         Err(e) => {
             let path = clean_path(&e.path().to_string());
@@ -108,9 +136,13 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// The scenario as RON that [`parse`] reads back to the same scenario.
-pub fn to_ron(raw: &RawScenario) -> Result<String, String> {
+pub fn to_ron<S: Serialize>(raw: &RawScenario<S>) -> Result<String, String> {
     let pretty = ron::ser::PrettyConfig::default().struct_names(false);
+    // The system's section is a newtype variant holding its config; written unwrapped
+    // (`Raft(heartbeat: ..)`), as scenarios write it and as it is read back.
+    let unwrapped = ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES;
     let body = options()
+        .with_default_extension(unwrapped)
         .to_string_pretty(raw, pretty)
         .map_err(|e| format!("cannot write the scenario as RON: {e}"))?;
     assert!(body.starts_with('('), "an unnamed struct is written as '(…)'");
@@ -182,13 +214,8 @@ fn describe_ron_error(code: &ron::Error) -> String {
 
 /// "did you mean 'x'?" for a close match, else the list of what is allowed.
 fn suggest(found: &str, expected: &[&str]) -> String {
-    let best = expected
-        .iter()
-        .map(|e| (strsim::damerau_levenshtein(found, e), *e))
-        .min()
-        .filter(|(d, e)| *d <= 2.max(e.len() / 3));
-    match best {
-        Some((_, e)) => format!("did you mean '{e}'?"),
+    match did_you_mean(found, expected) {
+        Some(e) => format!("did you mean '{e}'?"),
         None => format!(
             "expected one of: {}",
             expected.iter().map(|e| format!("'{e}'")).collect::<Vec<_>>().join(", ")

@@ -91,9 +91,11 @@ impl Serialize for Positive {
     }
 }
 
+/// A scenario file. `S` is the `system:` section, a type of the systems layer (see
+/// [`super::SystemSection`]): this module knows no particular system.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename = "Scenario")]
-pub struct RawScenario {
+pub struct RawScenario<S> {
     pub version: u32,
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -103,7 +105,7 @@ pub struct RawScenario {
     pub seed: u64,
     pub duration: Dur,
     pub topology: RawTopology,
-    pub system: RawSystem,
+    pub system: S,
     pub workload: RawWorkload,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<RawFault>,
@@ -249,83 +251,13 @@ pub enum RawDist {
     Pareto { scale: Dur, shape: Positive },
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub enum RawSystem {
-    /// One key-value server (`hello-kv`).
-    KeyValue {
-        server: String,
-        #[serde(default = "yes")]
-        fsync_before_ack: bool,
-        /// Without `fsync_before_ack`: how often the log is synced in the background.
-        #[serde(default = "one_second")]
-        sync_interval: Dur,
-        /// Records carry a CRC-32C, verified on reads and at recovery.
-        #[serde(default)]
-        checksums: bool,
-        /// Reads fetch the record from disk instead of memory.
-        #[serde(default)]
-        reads_from_disk: bool,
-    },
-    /// A Raft cluster with a replicated key-value store.
-    Raft {
-        /// The nodes that run Raft (default: every topology node).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        servers: Option<Vec<String>>,
-        /// Each election timeout is drawn uniformly from [lo, hi].
-        election_timeout: (Dur, Dur),
-        heartbeat: Dur,
-        /// Most entries in one AppendEntries.
-        #[serde(default = "default_batch")]
-        max_batch: usize,
-        /// Most entries sent to one follower and not yet acknowledged (flow control).
-        #[serde(default = "default_inflight")]
-        max_inflight: usize,
-        #[serde(default)]
-        pre_vote: bool,
-        #[serde(default)]
-        check_quorum: bool,
-        #[serde(default)]
-        reads: RawReadMode,
-        /// Lease length for lease reads (default: the election timeout's lower bound).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lease: Option<Dur>,
-        /// Deliberately broken variants.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        bugs: Vec<RawRaftBug>,
-    },
-}
-
-fn default_batch() -> usize {
-    64
-}
-
-fn default_inflight() -> usize {
-    1024
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub enum RawReadMode {
-    #[default]
-    ReadIndex,
-    Lease,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-pub enum RawRaftBug {
-    /// Votes granted without checking the term or an earlier vote in it.
-    VoteWithoutTermCheck,
-    /// Entries of earlier terms committed by counting replicas (the paper's Figure 8).
-    CommitOldTermsByCount,
-    /// Answers sent before the state they depend on is fsynced.
-    AckBeforeFsync,
-}
-
-fn yes() -> bool {
+/// The default of a field that is on unless turned off.
+pub fn yes() -> bool {
     true
 }
 
-fn one_second() -> Dur {
+/// One second, the default of several intervals.
+pub fn one_second() -> Dur {
     Dur(SimDuration::from_secs(1))
 }
 

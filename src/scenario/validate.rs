@@ -1,6 +1,7 @@
 //! Cross-field checks of a raw scenario. Each failure is `(field path, message with hint)`.
 
 use super::raw::*;
+use super::SystemSection;
 use crate::sim::SimDuration;
 use std::collections::BTreeSet;
 
@@ -15,7 +16,7 @@ pub fn client_name(i: u32) -> String {
     format!("client-{i}")
 }
 
-pub fn validate(s: &RawScenario) -> Check {
+pub fn validate<S: SystemSection>(s: &RawScenario<S>) -> Check {
     if s.duration.0 == SimDuration::ZERO {
         return fail("duration", "the run must last longer than zero; write e.g. '60s'");
     }
@@ -30,7 +31,7 @@ pub fn validate(s: &RawScenario) -> Check {
         }
     }
     validate_links(&s.topology, &all, &s.workload.zone, &s.workload.region)?;
-    validate_system(&s.system, &names)?;
+    s.system.validate(&names).map_err(|(path, message)| (join_path("system", &path), message))?;
     validate_workload(&s.workload)?;
     super::validate_faults::validate(s, &all)?;
     validate_expectations(s)?;
@@ -125,62 +126,6 @@ pub(super) fn validate_dist(d: &RawDist, path: &str) -> Check {
     }
 }
 
-fn validate_system(s: &RawSystem, names: &BTreeSet<String>) -> Check {
-    match s {
-        RawSystem::KeyValue { server, .. } if !names.contains(server) => fail(
-            "system.server",
-            format!(
-                "server '{server}' is not a node of the topology; add it to topology.nodes or fix the name"
-            ),
-        ),
-        RawSystem::KeyValue { .. } => Ok(()),
-        RawSystem::Raft { servers, election_timeout, heartbeat, max_batch, max_inflight, .. } => {
-            if let Some(servers) = servers {
-                if servers.is_empty() {
-                    fail(
-                        "system.servers",
-                        "a Raft cluster needs at least one server; leave 'servers' out for every node",
-                    )?;
-                }
-                let mut seen = BTreeSet::new();
-                for (i, s) in servers.iter().enumerate() {
-                    if !names.contains(s) {
-                        fail(
-                            format!("system.servers[{i}]"),
-                            format!("'{s}' is not a node of the topology; add it to topology.nodes"),
-                        )?;
-                    }
-                    if !seen.insert(s) {
-                        fail(format!("system.servers[{i}]"), format!("'{s}' is listed twice"))?;
-                    }
-                }
-            }
-            let (lo, hi) = election_timeout;
-            if lo.0 == SimDuration::ZERO || lo > hi {
-                fail(
-                    "system.election_timeout",
-                    format!(
-                        "({lo}, {hi}) must be a range with 0 < lo <= hi; write e.g. (\"150ms\", \"300ms\")"
-                    ),
-                )?;
-            }
-            if heartbeat.0 == SimDuration::ZERO || heartbeat.0 >= lo.0 {
-                fail("system.heartbeat", format!("the heartbeat {heartbeat} must be above zero and below the election timeout's lower bound {lo}"))?;
-            }
-            if *max_batch == 0 {
-                fail("system.max_batch", "max_batch must be at least 1")?;
-            }
-            if *max_inflight < *max_batch {
-                fail(
-                    "system.max_inflight",
-                    format!("max_inflight ({max_inflight}) must be at least max_batch ({max_batch}), so that a follower can take one full append; raise max_inflight or lower max_batch"),
-                )?;
-            }
-            Ok(())
-        }
-    }
-}
-
 fn validate_workload(w: &RawWorkload) -> Check {
     if w.clients == 0 {
         fail("workload.clients", "the workload needs at least one client")?;
@@ -229,22 +174,7 @@ fn validate_limits(l: &RawLimits) -> Check {
     Ok(())
 }
 
-/// The named properties each system's model checks (later models add theirs).
-pub fn known_properties(system: &RawSystem) -> &'static [&'static str] {
-    match system {
-        RawSystem::KeyValue { .. } => &["linearizable"],
-        RawSystem::Raft { .. } => &[
-            "election_safety",
-            "leader_append_only",
-            "log_matching",
-            "leader_completeness",
-            "state_machine_safety",
-            "linearizable",
-        ],
-    }
-}
-
-fn validate_expectations(s: &RawScenario) -> Check {
+fn validate_expectations<S: SystemSection>(s: &RawScenario<S>) -> Check {
     if s.metrics.window.0 == SimDuration::ZERO {
         fail("metrics.window", "a window must be longer than zero; write e.g. '1s'")?;
     }
@@ -261,16 +191,16 @@ fn validate_expectations(s: &RawScenario) -> Check {
                 )?
             }
             RawExpect::Property(name) | RawExpect::Violated(name)
-                if !known_properties(&s.system).contains(&name.as_str()) =>
+                if !s.system.properties().contains(&name.as_str()) =>
             {
-                let known = known_properties(&s.system);
-                let list = if known.is_empty() {
-                    "this system has no named properties".to_string()
-                } else {
-                    format!(
+                let known = s.system.properties();
+                let list = match super::did_you_mean(name, &known) {
+                    Some(close) => format!("did you mean '{close}'?"),
+                    None if known.is_empty() => "this system has no named properties".to_string(),
+                    None => format!(
                         "known: {}",
                         known.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
-                    )
+                    ),
                 };
                 fail(format!("expect[{i}][0]"), format!("unknown property '{name}'; {list}"))?
             }
@@ -295,24 +225,35 @@ fn validate_expectations(s: &RawScenario) -> Check {
     Ok(())
 }
 
-fn validate_sometimes(s: &RawScenario, i: usize, name: &str) -> Check {
-    use crate::check::expect::{sometimes_for, SOMETIMES};
-    if sometimes_for(&s.system).contains(&name) {
+fn validate_sometimes<S: SystemSection>(s: &RawScenario<S>, i: usize, name: &str) -> Check {
+    let known = s.system.sometimes();
+    if known.contains(&name) {
         return Ok(());
     }
-    let list = sometimes_for(&s.system).iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
-    if SOMETIMES.iter().any(|(known, _, _)| *known == name) {
+    let list = known.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
+    if let Some(owner) = S::sometimes_owner(name) {
         fail(
             format!("expect[{i}][0]"),
-            format!("'{name}' applies to Raft systems only; this system has: {list}"),
+            format!("'{name}' applies to {owner} systems only; this system has: {list}"),
         )
+    } else if let Some(close) = super::did_you_mean(name, &known) {
+        fail(format!("expect[{i}][0]"), format!("unknown sometimes event '{name}'; did you mean '{close}'?"))
     } else {
         fail(format!("expect[{i}][0]"), format!("unknown sometimes event '{name}'; known: {list}"))
     }
 }
 
+/// `base.rest`, or `base` alone for an empty `rest` (a path into the `system:` section).
+fn join_path(base: &str, rest: &str) -> String {
+    match rest {
+        "" => base.to_string(),
+        r if r.starts_with('[') => format!("{base}{r}"),
+        r => format!("{base}.{r}"),
+    }
+}
+
 /// `quiet_after` lies within the run, and the fault plan only repairs from then on.
-fn validate_quiet_after(s: &RawScenario) -> Check {
+fn validate_quiet_after<S>(s: &RawScenario<S>) -> Check {
     let Some(q) = s.quiet_after else { return Ok(()) };
     if q.0 == SimDuration::ZERO || q > s.duration {
         fail("quiet_after", format!("{q} must be above zero and within the run's duration {}", s.duration))?;

@@ -3,6 +3,7 @@
 
 use super::raw::*;
 use super::validate::{fail, Check};
+use super::SystemSection;
 use crate::sim::SimDuration;
 use std::collections::BTreeSet;
 
@@ -13,6 +14,8 @@ struct Names<'a> {
     regions: BTreeSet<&'a str>,
     /// Size of the fault pool (the topology's nodes, or the nemesis's targets).
     pool: usize,
+    /// The roles the system declares (for `Role(..)` targets).
+    roles: Vec<&'static str>,
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -46,9 +49,23 @@ impl Names<'_> {
             format!("unknown region '{region}'; known regions: {}", list(self.regions.iter().copied())),
         )
     }
+
+    fn role(&self, role: &str, path: String) -> Check {
+        if self.roles.contains(&role) {
+            return Ok(());
+        }
+        let hint = match super::did_you_mean(role, &self.roles) {
+            Some(close) => format!("did you mean '{close}'?"),
+            None if self.roles.is_empty() => {
+                "this system declares no roles; target nodes by name".to_string()
+            }
+            None => format!("the system's roles: {}", list(self.roles.iter().copied())),
+        };
+        fail(path, format!("unknown role '{role}'; {hint}"))
+    }
 }
 
-pub fn validate(s: &RawScenario, all: &BTreeSet<String>) -> Check {
+pub fn validate<S: SystemSection>(s: &RawScenario<S>, all: &BTreeSet<String>) -> Check {
     let nodes = &s.topology.nodes;
     let pool = s.nemesis.targets.as_ref().map_or(nodes.len(), Vec::len);
     let names = Names {
@@ -56,6 +73,7 @@ pub fn validate(s: &RawScenario, all: &BTreeSet<String>) -> Check {
         zones: nodes.iter().map(|n| n.zone.as_str()).chain([s.workload.zone.as_str()]).collect(),
         regions: nodes.iter().map(|n| n.region.as_str()).chain([s.workload.region.as_str()]).collect(),
         pool,
+        roles: s.system.roles(),
     };
     for (i, f) in s.faults.iter().enumerate() {
         validate_fault(f, &format!("faults[{i}]"), s.duration, &names)?;
@@ -174,6 +192,9 @@ fn validate_target(t: &RawTarget, path: &str, names: &Names) -> Check {
         }
         RawTarget::Zone(z) => names.zone(z, format!("{path}[0]")),
         RawTarget::Region(r) => names.region(r, format!("{path}[0]")),
+        RawTarget::Role(r) | RawTarget::OneWithRole(r) | RawTarget::MinorityWithRole(r) => {
+            names.role(r, format!("{path}[0]"))
+        }
         RawTarget::RandomNodes(0) => fail(format!("{path}[0]"), "RandomNodes(0) picks nobody; ask for 1 node or more"),
         RawTarget::RandomNodes(k) if *k as usize > names.pool => fail(
             format!("{path}[0]"),
@@ -291,7 +312,7 @@ type Window<'a> = (usize, &'static str, Vec<&'a str>, SimDuration, Option<SimDur
 
 /// Two timed faults of the same kind on the same node that overlap contradict each other
 /// (which drift, which speed, which disk fault holds?).
-fn validate_overlaps(s: &RawScenario) -> Check {
+fn validate_overlaps<S>(s: &RawScenario<S>) -> Check {
     let windows: Vec<Window> = s
         .faults
         .iter()

@@ -6,24 +6,21 @@
 //! [`RunError::Panic`] with the seed that reproduces it.
 
 mod nemesis;
-pub mod raft;
 pub mod resolve;
 
-use crate::check::expect::{evaluate, Facts, PropertyResult, Verdict};
-use crate::history::{ClientId, FaultRecord, History, OpKind, Outcome};
+use crate::check::durability::Durability;
+use crate::check::expect::{evaluate, sometimes_reached, Facts, PropertyResult, Verdict};
+use crate::history::{FaultRecord, History, OpKind};
 use crate::metrics::{self, Metrics, MetricsConfig};
 use crate::process::Process;
-use crate::protocols::kv::{self, KvClient, KvNode, KvServer, KvServerConfig};
-use crate::scenario::raw::*;
-use crate::scenario::Scenario;
+use crate::scenario::SystemSection;
 use crate::sim::engine::first_divergence;
 use crate::sim::{Engine, EventRecord, Limits, RngStream, SimError, SimTime, StopReason};
-use crate::workload::Driver;
+use crate::systems::{Judgement, Parts, RawScenario, Scenario, Setup, System, SystemReport, Visitor};
 use crate::world::network::{NetStats, NodeInfo};
-use crate::world::{Event, Spawner, World};
+use crate::world::{Event, World};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use thiserror::Error;
 
 /// How a run failed to produce a result.
@@ -75,22 +72,6 @@ pub struct NodeSummary {
     pub clock_offset_ms_at_end: f64,
 }
 
-/// Acknowledged writes checked against the system's state after the run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Durability {
-    pub acknowledged_writes: u64,
-    pub lost_acknowledged_writes: u64,
-    /// Up to five lost writes, as (key, value), for a first look.
-    pub lost_examples: Vec<(u64, u64)>,
-    /// Successful reads that returned a value never written to their key (silent corruption).
-    pub wrong_reads: u64,
-    /// Corruptions the system detected itself (checksum mismatches).
-    pub detected_corruptions: u64,
-    /// When each lost write was acknowledged (for RPO).
-    #[serde(skip)]
-    pub lost_acks: Vec<SimTime>,
-}
-
 /// What one run produced: plain data, byte-stable when serialised.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunResult {
@@ -110,15 +91,20 @@ pub struct RunResult {
     /// The model's named properties, as its checkers judged them.
     pub properties: Vec<PropertyResult>,
     pub metrics: Metrics,
-    /// Raft's election downtime per incident, for Raft runs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub raft: Option<raft::RaftReport>,
+    /// The system's own figures (e.g. `raft`: election downtime per incident), under the
+    /// key the system chooses; its sections and terminal lines are not serialised.
+    #[serde(flatten)]
+    pub system: SystemReport,
     pub durability: Durability,
     pub messages: NetStats,
     pub nodes: Vec<NodeSummary>,
     pub faults: Vec<FaultRecord>,
     /// The values this seed drew for the scenario's ranged (swarm) knobs, by field path.
     pub drawn: BTreeMap<String, String>,
+    /// The "sometimes" events this run reached (the system's and the world's), in the
+    /// order the scenario's system lists them.
+    #[serde(skip)]
+    pub reached: Vec<&'static str>,
     #[serde(skip)]
     pub history: History,
     #[serde(skip)]
@@ -184,92 +170,51 @@ pub fn check_determinism(scenario: &Scenario, seed: Option<u64>) -> Result<Deter
 }
 
 fn run_inner(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResult, SimError> {
-    let raw = &scenario.raw;
-    let mut swarm = resolve::Swarm::new(seed);
-    match &raw.system {
-        RawSystem::KeyValue { server, fsync_before_ack, sync_interval, checksums, reads_from_disk } => {
-            let infos = resolve::node_infos(raw);
-            let server = resolve::id_of(&infos, server);
-            let config = KvServerConfig {
-                fsync_before_ack: *fsync_before_ack,
-                sync_interval: sync_interval.0,
-                checksums: *checksums,
-                reads_from_disk: *reads_from_disk,
-            };
-            let spec = Arc::new(resolve::workload(&raw.workload));
-            let first_client = raw.topology.nodes.len() as u32;
-            let spawner: Spawner<KvNode> = Box::new(move |id, disk| {
-                if id == server {
-                    KvNode::Server(KvServer::recover(config, disk))
-                } else if id.0 >= first_client {
-                    let driver = Driver::new(ClientId(id.0 - first_client), spec.clone());
-                    KvNode::Client(KvClient { driver, server })
-                } else {
-                    KvNode::Idle
-                }
-            });
-            let (world, stats) = run_world(
-                raw,
-                &infos,
-                (seed, opts),
-                &mut swarm,
-                SystemParts { spawner, finish: KvNode::finish, monitor: None },
-            )?;
-            let server_node = &world.nodes[server.index()];
-            let truth = kv::authoritative_writes(&config, &server_node.disk, server_node.is_up());
-            let mut durability = durability(&world.history, |k, v| truth.contains(&(k, v)));
-            let (wrong_reads, linearizable) = key_checks(&world.history);
-            durability.wrong_reads = wrong_reads;
-            durability.detected_corruptions =
-                world.history.observations.iter().filter(|o| o.name == "checksum_mismatch").count() as u64;
-            let properties = vec![linearizable];
-            let outcome = SystemOutcome { durability, properties, raft: None, drawn: swarm.drawn };
-            Ok(summarise(scenario, seed, world, stats, outcome))
-        }
-        RawSystem::Raft { .. } => {
-            let (world, stats, outcome) = raft::run(raw, seed, opts, swarm)?;
-            Ok(summarise(scenario, seed, world, stats, outcome))
-        }
+    scenario.raw.system.visit(RunSystem { scenario, seed, opts })
+}
+
+/// One run of the scenario's system, whichever it is.
+struct RunSystem<'a> {
+    scenario: &'a Scenario,
+    seed: u64,
+    opts: RunOptions,
+}
+
+impl Visitor for RunSystem<'_> {
+    type Output = Result<RunResult, SimError>;
+
+    fn visit<S: System>(self, config: &S::Config) -> Self::Output {
+        let RunSystem { scenario, seed, opts } = self;
+        let raw = &scenario.raw;
+        let mut swarm = resolve::Swarm::new(seed);
+        let infos = resolve::node_infos(raw);
+        let setup = Setup {
+            nodes: &infos,
+            first_client: u32::try_from(raw.topology.nodes.len()).expect("fewer than 2^32 nodes"),
+            workload: std::sync::Arc::new(resolve::workload(&raw.workload)),
+        };
+        let parts = S::build(config, &setup);
+        let (world, stats) = run_world(raw, &infos, (seed, opts), &mut swarm, parts)?;
+        let judgement = S::judge(config, &world, &setup);
+        let liveness =
+            |history: &History, quiet, deadline| S::liveness_note(config, history, quiet, deadline);
+        Ok(summarise(scenario, seed, world, stats, (judgement, &liveness), swarm.drawn))
     }
 }
-
-/// The checks of a key-value history that go key by key, on one grouping of its
-/// operations: the wrong reads, and the linearizability verdict as a property.
-pub fn key_checks(history: &History) -> (u64, PropertyResult) {
-    use crate::check::linearizability::{check_by_key, ByKey, Config, Verdict};
-    let by_key = ByKey::new(&history.ops);
-    let report = check_by_key(&history.ops, &by_key, &Config::default());
-    let (holds, detail) = match report.verdict {
-        Verdict::Linearizable => (Some(true), format!("{} keys checked", report.keys_checked)),
-        // The checker's own text already names the key.
-        Verdict::NotLinearizable { detail, .. } => (Some(false), detail),
-        Verdict::Unknown { reason, .. } => (None, reason),
-    };
-    (by_key.wrong_reads(), PropertyResult { name: "linearizable".to_string(), holds, detail })
-}
-
-pub(crate) type Finish<P> = fn(&mut P, &mut crate::process::Context<'_, P>);
 
 /// The engine's counters and, when asked for, its event trace.
 pub(crate) type EngineOutput = (crate::sim::RunStats, Option<Vec<EventRecord>>);
 
-/// Assembles a world of `P` and runs it to the scenario's duration.
-/// What a system brings to a run: how its processes are built, what they record at the
-/// end, and its online checker.
-pub(crate) struct SystemParts<P: Process> {
-    pub spawner: Spawner<P>,
-    pub finish: Finish<P>,
-    pub monitor: Option<crate::world::Monitor<P>>,
-}
-
+/// Assembles a world of `P` from the scenario and the system's parts, and runs it to the
+/// scenario's duration.
 pub(crate) fn run_world<P: Process>(
     raw: &RawScenario,
     infos: &[NodeInfo],
     (seed, opts): (u64, RunOptions),
     swarm: &mut resolve::Swarm,
-    parts: SystemParts<P>,
+    parts: Parts<P>,
 ) -> Result<(World<P>, EngineOutput), SimError> {
-    let SystemParts { spawner, finish, monitor } = parts;
+    let Parts { spawner, monitor } = parts;
     let net = resolve::network(raw, infos, seed);
     let nodes = resolve::nodes::<P>(raw, infos, seed, swarm);
     let plan = resolve::faults(raw, infos, seed, swarm);
@@ -288,42 +233,23 @@ pub(crate) fn run_world<P: Process>(
     world.start(engine.scheduler())?;
     let horizon = SimTime::ZERO + raw.duration.0;
     let stats = engine.run(&mut world, horizon, u64::MAX)?;
-    world.finish(engine.scheduler(), finish);
+    world.finish(engine.scheduler());
     Ok((world, (stats, engine.take_trace())))
 }
 
-pub(crate) fn durability(history: &History, present: impl Fn(u64, u64) -> bool) -> Durability {
-    let mut d = Durability::default();
-    for op in history.ops.iter().filter(|o| o.kind == OpKind::Write && o.outcome == Outcome::Ok) {
-        d.acknowledged_writes += 1;
-        let value = op.value.expect("an acknowledged write has its value");
-        if !present(op.key, value) {
-            d.lost_acknowledged_writes += 1;
-            d.lost_acks.push(op.complete);
-            if d.lost_examples.len() < 5 {
-                d.lost_examples.push((op.key, value));
-            }
-        }
-    }
-    d
-}
-
-/// What a system's own checks found, beside the generic figures.
-pub struct SystemOutcome {
-    pub durability: Durability,
-    pub properties: Vec<PropertyResult>,
-    pub raft: Option<raft::RaftReport>,
-    pub drawn: BTreeMap<String, String>,
-}
+/// What the system can say about a service still down at a deadline (see
+/// `System::liveness_note`).
+type LivenessNote<'a> = &'a dyn Fn(&History, SimTime, SimTime) -> Option<String>;
 
 fn summarise<P: Process>(
     scenario: &Scenario,
     seed: u64,
     world: World<P>,
     (stats, trace): EngineOutput,
-    outcome: SystemOutcome,
+    (judgement, liveness): (Judgement, LivenessNote),
+    drawn: BTreeMap<String, String>,
 ) -> RunResult {
-    let SystemOutcome { durability, properties, raft, drawn } = outcome;
+    let Judgement { durability, properties, reached: system_reached, report } = judgement;
     let raw = &scenario.raw;
     let history = world.history;
     let (ok, failed, timed_out, incomplete) = history.outcome_counts();
@@ -377,15 +303,21 @@ fn summarise<P: Process>(
         },
         &metrics_config,
     );
+    let note = |quiet, deadline| liveness(&history, quiet, deadline);
     let facts = Facts {
         history: &history,
         metrics: &metrics,
         lost_writes: durability.lost_acknowledged_writes,
         wrong_reads: durability.wrong_reads,
         properties: &properties,
-        scenario: raw,
+        reached: &system_reached,
+        quiet_after: raw.quiet_after,
+        metrics_config: &raw.metrics,
+        liveness_note: &note,
     };
     let expectations = evaluate(&raw.expect, &facts);
+    let reached =
+        (raw.system.sometimes().into_iter()).filter(|name| sometimes_reached(name, &facts)).collect();
     RunResult {
         report_version: REPORT_VERSION,
         scenario: raw.name.clone(),
@@ -398,13 +330,14 @@ fn summarise<P: Process>(
         expectations,
         properties,
         metrics,
-        raft,
+        system: report,
         ops,
         durability,
         messages: world.net.stats.clone(),
         nodes,
         faults: history.faults.clone(),
         drawn,
+        reached,
         history,
         trace,
     }

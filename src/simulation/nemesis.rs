@@ -15,8 +15,9 @@
 //! and partition drawn before it is undone by then at the latest.
 
 use super::resolve::{id_of, Swarm};
-use crate::scenario::raw::{RawLifetime, RawScenario};
+use crate::scenario::raw::RawLifetime;
 use crate::sim::{Dist, RngStream, SimDuration, SimTime};
+use crate::systems::RawScenario;
 use crate::world::fault::{FaultAction, FaultKind, Target};
 use crate::world::network::NodeInfo;
 

@@ -10,6 +10,7 @@ use crate::process::disk::{DiskConfig, DiskFault};
 use crate::process::{NodeId, Process};
 use crate::scenario::raw::*;
 use crate::sim::{Dist, RngStream, SimDuration, SimTime};
+use crate::systems::RawScenario;
 use crate::workload::{Arrival, Jitter, KeyDist, Retry, WorkloadSpec};
 use crate::world::fault::{partition_pairs, FaultAction, FaultKind, Target};
 use crate::world::network::{Link, Network, NetworkBuilder, NodeInfo};

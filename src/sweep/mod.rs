@@ -31,7 +31,7 @@ pub use seeds::{SeedSet, Shard};
 pub use summary::{merge, Summary, SweepVerdict};
 
 use crate::scenario::raw::RawExpect;
-use crate::scenario::Scenario;
+use crate::systems::Scenario;
 use std::path::{Path, PathBuf};
 
 /// One scenario of a sweep, loaded and validated.
@@ -101,7 +101,7 @@ fn load_target(path: &Path) -> Result<Target, String> {
     let file = path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("cannot read '{file}': {e}; check the path"))?;
-    let scenario = crate::scenario::parse(&text, &file).map_err(|e| e.to_string())?;
+    let scenario = crate::systems::parse(&text, &file).map_err(|e| e.to_string())?;
     let pinned = scenario.raw.expect.iter().any(|e| matches!(e, RawExpect::Violated(_)));
     Ok(Target { file, text, scenario, pinned })
 }

@@ -8,8 +8,8 @@ use super::summary::{
     Totals, SUMMARY_VERSION,
 };
 use super::{jobs, replay_command, Job, SeedSet, Shard, Target};
-use crate::check::expect::{sometimes_for, sometimes_reached, Facts};
 use crate::scenario::raw::RawExpect;
+use crate::scenario::SystemSection;
 use crate::simulation::{self, DeterminismCheck, RunOptions, RunResult};
 use crate::sweep::shrink;
 use rayon::prelude::*;
@@ -132,23 +132,9 @@ fn run_one(target: &Target, job: &Job) -> Outcome {
             bound: v.bound.clone(),
         })
         .collect();
-    let reached = reached(target, &r);
+    let reached = r.reached.clone();
     let divergence = if job.determinism { determinism(target, job.seed, &r) } else { None };
     Outcome { failed, error: None, reached, divergence }
-}
-
-/// The "sometimes" events (of those that apply to the system) this run reached.
-fn reached(target: &Target, r: &RunResult) -> Vec<&'static str> {
-    let raw = &target.scenario.raw;
-    let facts = Facts {
-        history: &r.history,
-        metrics: &r.metrics,
-        lost_writes: r.durability.lost_acknowledged_writes,
-        wrong_reads: r.durability.wrong_reads,
-        properties: &r.properties,
-        scenario: raw,
-    };
-    sometimes_for(&raw.system).into_iter().filter(|name| sometimes_reached(name, &facts)).collect()
 }
 
 /// Reruns the seed and compares; on a mismatch, a traced double run names the first
@@ -207,8 +193,7 @@ fn summarise(targets: &[Target], opts: &Options, jobs: &[Job], outcomes: Vec<Opt
                 errors: 0,
                 not_run: SeedSet::default(),
                 failures: Vec::new(),
-                coverage: sometimes_for(&t.scenario.raw.system)
-                    .into_iter()
+                coverage: (t.scenario.raw.system.sometimes().into_iter())
                     .map(|event| Coverage {
                         event: event.to_string(),
                         declared: declared.contains(&event),

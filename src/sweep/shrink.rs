@@ -30,10 +30,11 @@
 //! rate change the workload's draws, so such a step may keep the failure through a different
 //! execution. Only predicates over a finished run can be shrunk, not panics.
 
-use crate::scenario::raw::{Dur, Positive, RawArrival, RawFault, RawScenario};
-use crate::scenario::{self, to_ron};
+use crate::scenario::raw::{Dur, Positive, RawArrival, RawFault};
+use crate::scenario::to_ron;
 use crate::sim::SimDuration;
 use crate::simulation::{self, RunOptions, RunResult};
+use crate::systems::{self as scenario, RawScenario};
 use std::collections::BTreeSet;
 
 /// How far past the last fault's end the run's duration is first cut.

@@ -10,7 +10,7 @@
 use super::idmap::IdMap;
 use super::{Arrival, WorkloadSpec};
 use crate::history::{ClientId, OpKind, OpRecord, Outcome};
-use crate::process::{Context, Process, TimerId};
+use crate::process::{Context, TimerId};
 use crate::sim::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -105,7 +105,7 @@ impl Driver {
     }
 
     /// An attempt ended before its timeout: keep its timer for the next attempt.
-    fn retire<P: Process>(&mut self, cx: &mut Context<'_, P>, timer: TimerId) {
+    fn retire(&mut self, cx: &mut impl Context<Timer = ClientTimer>, timer: TimerId) {
         if self.spare.len() < SPARE_TIMERS {
             self.spare.push(timer);
         } else {
@@ -113,7 +113,7 @@ impl Driver {
         }
     }
 
-    fn next_gap<P: Process>(&self, cx: &mut Context<'_, P>) -> SimDuration {
+    fn next_gap(&self, cx: &mut impl Context<Timer = ClientTimer>) -> SimDuration {
         match &self.spec.arrival {
             Arrival::Open { rate_per_s } => {
                 let mean_ns = 1e9 / rate_per_s;
@@ -125,22 +125,18 @@ impl Driver {
 
     /// Schedules the first arrival. Request ids (and so written values) of a restarted
     /// client start at `incarnation << 32`, so they never repeat an earlier incarnation's.
-    pub fn start<P: Process>(&mut self, cx: &mut Context<'_, P>, wrap: fn(ClientTimer) -> P::Timer) {
+    pub fn start(&mut self, cx: &mut impl Context<Timer = ClientTimer>) {
         self.next_id = u64::from(cx.incarnation()) << 32;
         let gap = self.next_gap(cx);
-        cx.set_timer(gap, wrap(ClientTimer::Arrival));
+        cx.set_timer(gap, ClientTimer::Arrival);
     }
 
     /// Invokes a new operation (and, open loop, schedules the next arrival). Returns the
     /// first attempt to send.
-    pub fn on_arrival<P: Process>(
-        &mut self,
-        cx: &mut Context<'_, P>,
-        wrap: fn(ClientTimer) -> P::Timer,
-    ) -> Request {
+    pub fn on_arrival(&mut self, cx: &mut impl Context<Timer = ClientTimer>) -> Request {
         if matches!(self.spec.arrival, Arrival::Open { .. }) {
             let gap = self.next_gap(cx);
-            cx.set_timer(gap, wrap(ClientTimer::Arrival));
+            cx.set_timer(gap, ClientTimer::Arrival);
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -155,32 +151,26 @@ impl Driver {
         let request = Request { id, kind, key, value };
         let pending = Pending { request, invoke: cx.true_now(), attempts: 0, timer: None, uncertain: false };
         self.pending.insert(id, pending);
-        self.attempt(cx, id, wrap).expect("a new operation is pending")
+        self.attempt(cx, id).expect("a new operation is pending")
     }
 
     /// Starts the next attempt of `req`: counts it and arms its timeout.
-    fn attempt<P: Process>(
-        &mut self,
-        cx: &mut Context<'_, P>,
-        req: u64,
-        wrap: fn(ClientTimer) -> P::Timer,
-    ) -> Option<Request> {
+    fn attempt(&mut self, cx: &mut impl Context<Timer = ClientTimer>, req: u64) -> Option<Request> {
         let timeout = self.spec.timeout;
         let p = self.pending.get_mut(req)?;
         p.attempts += 1;
-        let kind = wrap(ClientTimer::AttemptTimeout { req, attempt: p.attempts });
+        let kind = ClientTimer::AttemptTimeout { req, attempt: p.attempts };
         p.timer = Some(cx.rearm_timer(self.spare.pop(), timeout, kind));
         Some(p.request)
     }
 
     /// A reply arrived: `Ok(value)` completes the operation; `Err(())` is a refusal, retried
     /// if attempts remain. Replies for operations no longer pending are ignored.
-    pub fn on_reply<P: Process>(
+    pub fn on_reply(
         &mut self,
-        cx: &mut Context<'_, P>,
+        cx: &mut impl Context<Timer = ClientTimer>,
         req: u64,
         result: Result<Option<u64>, ()>,
-        wrap: fn(ClientTimer) -> P::Timer,
     ) {
         let Some(p) = self.pending.get_mut(req) else {
             return;
@@ -194,23 +184,22 @@ impl Driver {
         match result {
             Ok(value) => {
                 let value = if kind == OpKind::Write { written } else { value };
-                self.complete(cx, req, Outcome::Ok, value, wrap);
+                self.complete(cx, req, Outcome::Ok, value);
             }
             // A refusal of an attempt already given up on changes nothing.
             Err(()) if in_flight.is_none() => {}
-            Err(()) => self.retry_or(cx, req, Outcome::Failed, wrap),
+            Err(()) => self.retry_or(cx, req, Outcome::Failed),
         }
     }
 
     /// Handles one of the driver's timers; returns an attempt to send, if any.
-    pub fn on_timer<P: Process>(
+    pub fn on_timer(
         &mut self,
-        cx: &mut Context<'_, P>,
+        cx: &mut impl Context<Timer = ClientTimer>,
         timer: ClientTimer,
-        wrap: fn(ClientTimer) -> P::Timer,
     ) -> Option<Request> {
         match timer {
-            ClientTimer::Arrival => Some(self.on_arrival(cx, wrap)),
+            ClientTimer::Arrival => Some(self.on_arrival(cx)),
             ClientTimer::AttemptTimeout { req, .. } => {
                 if !self.is_live(&timer) {
                     return None; // a spare, or the timeout of an attempt already ended
@@ -218,38 +207,31 @@ impl Driver {
                 let p = self.pending.get_mut(req)?;
                 p.timer = None;
                 p.uncertain = true;
-                self.retry_or(cx, req, Outcome::TimedOut, wrap);
+                self.retry_or(cx, req, Outcome::TimedOut);
                 None
             }
-            ClientTimer::Retry { req } => self.attempt(cx, req, wrap),
+            ClientTimer::Retry { req } => self.attempt(cx, req),
         }
     }
 
-    fn retry_or<P: Process>(
-        &mut self,
-        cx: &mut Context<'_, P>,
-        req: u64,
-        outcome: Outcome,
-        wrap: fn(ClientTimer) -> P::Timer,
-    ) {
+    fn retry_or(&mut self, cx: &mut impl Context<Timer = ClientTimer>, req: u64, outcome: Outcome) {
         let p = self.pending.get(req).expect("a retried operation is pending");
         let (attempts, uncertain) = (p.attempts, p.uncertain);
         if attempts < self.spec.retry.max_attempts() {
             let backoff = self.spec.retry.backoff(attempts, cx.rng());
-            cx.set_timer(backoff, wrap(ClientTimer::Retry { req }));
+            cx.set_timer(backoff, ClientTimer::Retry { req });
         } else {
             let outcome = if uncertain { Outcome::TimedOut } else { outcome };
-            self.complete(cx, req, outcome, None, wrap);
+            self.complete(cx, req, outcome, None);
         }
     }
 
-    fn complete<P: Process>(
+    fn complete(
         &mut self,
-        cx: &mut Context<'_, P>,
+        cx: &mut impl Context<Timer = ClientTimer>,
         req: u64,
         outcome: Outcome,
         value: Option<u64>,
-        wrap: fn(ClientTimer) -> P::Timer,
     ) {
         let p = self.pending.remove(req).expect("a completed operation was pending");
         let value = if p.request.kind == OpKind::Write { p.request.value } else { value };
@@ -265,12 +247,12 @@ impl Driver {
         });
         if let Arrival::Closed { think } = &self.spec.arrival {
             let gap = think.sample(cx.rng());
-            cx.set_timer(gap, wrap(ClientTimer::Arrival));
+            cx.set_timer(gap, ClientTimer::Arrival);
         }
     }
 
     /// Records every operation still in flight as incomplete (at the end of the run).
-    pub fn finish<P: Process>(&mut self, cx: &mut Context<'_, P>) {
+    pub fn finish(&mut self, cx: &mut impl Context<Timer = ClientTimer>) {
         for (_, p) in self.pending.drain() {
             cx.record_op(OpRecord {
                 client: self.client,

@@ -7,6 +7,7 @@
 //! itself after it: a crash for 5 s restarts the same incarnations, a partition for 10 s
 //! lifts exactly the cuts it made, a drift change restores the old drift.
 
+use crate::history::FaultName;
 use crate::process::disk::DiskFault;
 use crate::process::NodeId;
 use crate::sim::{SimDuration, SimTime};
@@ -105,24 +106,24 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> FaultName {
         match self {
-            FaultKind::Crash(_) => "crash",
-            FaultKind::Restart(_) => "restart",
-            FaultKind::Partition { one_way: false, .. } => "partition",
-            FaultKind::Partition { one_way: true, .. } => "one_way_partition",
-            FaultKind::Isolate(_) => "isolate",
-            FaultKind::Heal => "heal",
-            FaultKind::Cut { .. } => "cut",
-            FaultKind::ClockStep { .. } => "clock_step",
-            FaultKind::ClockDrift { .. } => "clock_drift",
-            FaultKind::Disk { fault: DiskFault::IoError, .. } => "disk_io_error",
-            FaultKind::Disk { fault: DiskFault::Full, .. } => "disk_full",
-            FaultKind::Slow { .. } => "slow",
-            FaultKind::Pause(_) => "pause",
-            FaultKind::Corrupt { .. } => "corrupt",
-            FaultKind::Flaky { .. } => "flaky",
-            FaultKind::Clog { .. } => "clog",
+            FaultKind::Crash(_) => FaultName::Crash,
+            FaultKind::Restart(_) => FaultName::Restart,
+            FaultKind::Partition { one_way: false, .. } => FaultName::Partition,
+            FaultKind::Partition { one_way: true, .. } => FaultName::OneWayPartition,
+            FaultKind::Isolate(_) => FaultName::Isolate,
+            FaultKind::Heal => FaultName::Heal,
+            FaultKind::Cut { .. } => FaultName::Cut,
+            FaultKind::ClockStep { .. } => FaultName::ClockStep,
+            FaultKind::ClockDrift { .. } => FaultName::ClockDrift,
+            FaultKind::Disk { fault: DiskFault::IoError, .. } => FaultName::DiskIoError,
+            FaultKind::Disk { fault: DiskFault::Full, .. } => FaultName::DiskFull,
+            FaultKind::Slow { .. } => FaultName::Slow,
+            FaultKind::Pause(_) => FaultName::Pause,
+            FaultKind::Corrupt { .. } => FaultName::Corrupt,
+            FaultKind::Flaky { .. } => FaultName::Flaky,
+            FaultKind::Clog { .. } => FaultName::Clog,
         }
     }
 

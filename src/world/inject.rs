@@ -8,7 +8,7 @@
 use super::fault::{partition_pairs, FaultKind, Target, Undo};
 use super::network::{DropReason, Rule};
 use super::{Event, World};
-use crate::history::FaultRecord;
+use crate::history::{FaultName, FaultRecord};
 use crate::process::{NodeId, Process};
 use crate::sim::{Scheduler, SimError, SimTime};
 use std::collections::BTreeSet;
@@ -72,7 +72,7 @@ impl<P: Process> World<P> {
         if !self.nodes[id.index()].is_up() {
             return false;
         }
-        self.callback(now, id, crate::sim::SimDuration::ZERO, |p, cx| p.record_at_crash(cx));
+        self.callback(now, id, crate::sim::SimDuration::ZERO, |p, cx| p.record_unfinished(cx));
         self.outbox.clear();
         let node = &mut self.nodes[id.index()];
         node.process = None;
@@ -108,7 +108,7 @@ impl<P: Process> World<P> {
             .faults
             .iter_mut()
             .rev()
-            .find(|r| r.kind == "crash" && r.end.is_none() && r.targets.contains(&name))
+            .find(|r| r.kind == FaultName::Crash && r.end.is_none() && r.targets.contains(&name))
         {
             rec.end = Some(sched.now());
         }
@@ -144,7 +144,7 @@ impl<P: Process> World<P> {
         let names = targets.iter().map(|&id| self.node_name(id).to_string()).collect();
         self.history.faults.push(FaultRecord {
             index: index as usize,
-            kind: action.kind.name().to_string(),
+            kind: action.kind.name(),
             targets: names,
             start: now,
             end: if action.kind.lasts() { None } else { Some(now) },
@@ -201,12 +201,9 @@ impl<P: Process> World<P> {
                 self.net.heal_all();
                 // Pending timed undos of partitions have nothing left to lift.
                 self.undo.retain(|_, u| !matches!(u, Undo::Unblock(_)));
-                let cut = ["partition", "one_way_partition", "isolate", "cut"];
-                for rec in self
-                    .history
-                    .faults
-                    .iter_mut()
-                    .filter(|r| r.end.is_none() && cut.contains(&r.kind.as_str()))
+                let cut =
+                    [FaultName::Partition, FaultName::OneWayPartition, FaultName::Isolate, FaultName::Cut];
+                for rec in self.history.faults.iter_mut().filter(|r| r.end.is_none() && cut.contains(&r.kind))
                 {
                     rec.end = Some(now);
                 }

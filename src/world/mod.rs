@@ -17,7 +17,7 @@ pub mod node;
 
 use crate::history::{History, Violation};
 use crate::process::disk::Disk;
-use crate::process::{Command, Context, Message, NodeId, Process, TimerDue, TimerId};
+use crate::process::{Command, Message, NodeContext, NodeId, Process, TimerDue, TimerId};
 use crate::sim::{EventTag, Handler, RngStream, Scheduler, SimDuration, SimError, SimTime};
 use fault::{FaultAction, Undo};
 use network::{DropReason, Network};
@@ -130,13 +130,9 @@ impl<P: Process> World<P> {
 
     /// Lets every live process record what it still holds (e.g. unfinished operations),
     /// then checks the message accounting.
-    pub fn finish(
-        &mut self,
-        sched: &mut Scheduler<Event<P::Msg>>,
-        finish: impl Fn(&mut P, &mut Context<'_, P>),
-    ) {
+    pub fn finish(&mut self, sched: &mut Scheduler<Event<P::Msg>>) {
         for i in 0..self.nodes.len() {
-            self.callback(sched.now(), NodeId(i as u32), SimDuration::ZERO, |p, cx| finish(p, cx));
+            self.callback(sched.now(), NodeId(i as u32), SimDuration::ZERO, |p, cx| p.record_unfinished(cx));
             self.outbox.clear();
         }
         assert!(self.net.stats.balanced(), "every message is accounted for: {:?}", self.net.stats);
@@ -161,11 +157,11 @@ impl<P: Process> World<P> {
         now: SimTime,
         id: NodeId,
         elapsed: SimDuration,
-        f: impl FnOnce(&mut P, &mut Context<'_, P>),
+        f: impl FnOnce(&mut P, &mut NodeContext<'_, P>),
     ) -> Option<SimDuration> {
         let node = &mut self.nodes[id.index()];
         let process = node.process.as_mut()?;
-        let mut cx = Context {
+        let mut cx = NodeContext {
             node: id,
             incarnation: node.incarnation,
             true_now: now,

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use stormglass::scenario;
 use stormglass::simulation::{self, RunOptions};
 use stormglass::sweep::{self, Control, Options, SeedSet, Shard, Summary, SweepVerdict};
+use stormglass::systems as scenario;
 
 /// Raft that votes without checking the term, with a narrow election timeout: election
 /// safety fails at most seeds.

@@ -2,7 +2,7 @@
 
 use stormglass::process::clock::Clock;
 use stormglass::process::disk::Disk;
-use stormglass::process::{Context, Message, NodeId, Process, TimerId};
+use stormglass::process::{Cx, Message, NodeId, Process, TimerId};
 use stormglass::sim::{Engine, Limits, RngStream, SimDuration, SimTime};
 use stormglass::world::fault::FaultAction;
 use stormglass::world::network::{Link, NetworkBuilder, NodeInfo};
@@ -63,14 +63,14 @@ impl Process for Pinger {
     type Msg = Msg;
     type Timer = ();
 
-    fn on_start(&mut self, cx: &mut Context<'_, Self>) {
+    fn on_start(&mut self, cx: &mut impl Cx<Self>) {
         cx.observe("start", self.records as i64);
         if !self.peers.is_empty() && self.count > 0 {
             cx.set_timer(SimDuration::ZERO, ());
         }
     }
 
-    fn on_message(&mut self, cx: &mut Context<'_, Self>, src: NodeId, msg: Msg) {
+    fn on_message(&mut self, cx: &mut impl Cx<Self>, src: NodeId, msg: Msg) {
         let Msg::Ping { seq } = msg;
         cx.observe("recv", seq as i64);
         cx.observe("src", i64::from(src.0));
@@ -83,7 +83,7 @@ impl Process for Pinger {
         }
     }
 
-    fn on_timer(&mut self, cx: &mut Context<'_, Self>, _: TimerId, _: ()) {
+    fn on_timer(&mut self, cx: &mut impl Cx<Self>, _: TimerId, _: ()) {
         for i in 0..self.peers.len() {
             cx.send(self.peers[i], Msg::Ping { seq: self.sent });
         }
@@ -153,7 +153,7 @@ pub fn run(mut world: World<Pinger>, horizon: SimDuration) -> World<Pinger> {
     let mut engine = Engine::new(Limits::default());
     world.start(engine.scheduler()).expect("the world starts");
     engine.run(&mut world, SimTime::ZERO + horizon, u64::MAX).expect("the run stays within its limits");
-    world.finish(engine.scheduler(), |_, _| {});
+    world.finish(engine.scheduler());
     let s = &world.net.stats;
     assert!(s.balanced(), "sent + duplicated = delivered + dropped + in flight + queued: {s:?}");
     world

@@ -101,7 +101,7 @@ fn a_crash_with_a_duration_restarts_by_itself() {
     assert_eq!(got, (0..10).chain(30..100).collect::<Vec<_>>());
     assert_eq!(dropped(&w, DropReason::NodeDown), 20);
     let rec = &w.history.faults[0];
-    assert_eq!(rec.kind, "crash");
+    assert_eq!(rec.kind.as_str(), "crash");
     assert_eq!(rec.targets, vec!["n1".to_string()]);
     assert_eq!((rec.start, rec.end), (at_ms(10), Some(at_ms(30))));
 }

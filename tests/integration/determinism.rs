@@ -2,8 +2,8 @@
 //! and any generated scenario gives the same digest twice.
 
 use proptest::prelude::*;
-use stormglass::scenario;
 use stormglass::simulation::{self, DeterminismCheck, RunOptions};
+use stormglass::systems as scenario;
 
 fn hello() -> scenario::Scenario {
     scenario::load(std::path::Path::new("scenarios/hello-kv.ron")).expect("hello-kv.ron loads")

@@ -5,7 +5,8 @@
 //! `Display`. Every case also pins the field path the error names, so a message that
 //! blames the wrong field fails even if its snapshot is re-accepted.
 
-use stormglass::scenario::{parse, ScenarioError};
+use stormglass::scenario::ScenarioError;
+use stormglass::systems::parse;
 
 /// A valid scenario exercising the fault model; every case changes one thing in it.
 const VALID: &str = r#"Scenario(

@@ -7,10 +7,10 @@ use proptest::prelude::*;
 use stormglass::history::{OpKind, OpRecord, Outcome};
 use stormglass::process::clock::Clock;
 use stormglass::process::disk::DiskFault;
-use stormglass::process::{Context, NodeId, Process, TimerId};
-use stormglass::scenario;
+use stormglass::process::{Cx, NodeId, Process, TimerId};
 use stormglass::sim::{Dist, Engine, Limits, RngStream, SimDuration, SimTime};
 use stormglass::simulation::{self, RunOptions, RunResult};
+use stormglass::systems as scenario;
 use stormglass::world::fault::{FaultAction, FaultKind, Target};
 use stormglass::world::network::{DropReason, Link, NetworkBuilder};
 use stormglass::world::node::{ClockSync, Node, Service};
@@ -54,7 +54,7 @@ impl Process for Probe {
     type Msg = Msg;
     type Timer = Beat;
 
-    fn on_start(&mut self, cx: &mut Context<'_, Self>) {
+    fn on_start(&mut self, cx: &mut impl Cx<Self>) {
         if let Some(t) = self.tick {
             cx.set_timer(t, Beat::Tick);
         }
@@ -63,12 +63,12 @@ impl Process for Probe {
         }
     }
 
-    fn on_message(&mut self, cx: &mut Context<'_, Self>, _src: NodeId, msg: Msg) {
+    fn on_message(&mut self, cx: &mut impl Cx<Self>, _src: NodeId, msg: Msg) {
         let Msg::Ping { seq } = msg;
         cx.observe("recv", seq as i64);
     }
 
-    fn on_timer(&mut self, cx: &mut Context<'_, Self>, _: TimerId, beat: Beat) {
+    fn on_timer(&mut self, cx: &mut impl Cx<Self>, _: TimerId, beat: Beat) {
         match beat {
             Beat::Tick => {
                 cx.observe("tick", cx.now().0 as i64);
@@ -103,7 +103,7 @@ fn run_of<P: Process>(mut world: World<P>, horizon: SimDuration) -> World<P> {
     let mut engine = Engine::new(Limits::default());
     world.start(engine.scheduler()).expect("the world starts");
     engine.run(&mut world, SimTime::ZERO + horizon, u64::MAX).expect("the run stays within its limits");
-    world.finish(engine.scheduler(), |_, _| {});
+    world.finish(engine.scheduler());
     world
 }
 
@@ -754,7 +754,7 @@ fn isolating_a_domain_cuts_it_off_both_ways_until_for_ends() {
             .count();
         assert_eq!(inside_during, 2 * 28, "{target:?}: zc talks to itself");
         let rec = &w.history.faults[0];
-        assert_eq!(rec.kind, "isolate");
+        assert_eq!(rec.kind.as_str(), "isolate");
         assert_eq!(rec.targets, vec!["n4", "n5"]);
         assert_eq!(rec.end, Some(at_ms(50)));
         assert!(recv.iter().any(|r| inside(r.src) != inside(r.dst) && r.time > at_ms(50)));
@@ -875,16 +875,36 @@ fn random_targets_draw_their_size_from_the_pool_and_never_clients() {
 fn role_targets_resolve_to_the_process_that_plays_the_role() {
     let r = run_text(&fleet_text(
         r#"(at: "1s", for: "1s", do: Crash(Role("server"))),
-           (at: "3s", for: "1s", do: Pause(target: Role("client"))),
-           (at: "5s", for: "1s", do: Crash(Role("leader"))),"#,
+           (at: "3s", for: "1s", do: Pause(target: Role("client"))),"#,
         "",
     ));
     let targets: Vec<Vec<&str>> =
         r.faults.iter().map(|f| f.targets.iter().map(String::as_str).collect()).collect();
-    assert_eq!(targets, vec![vec!["kv"], vec!["client-0", "client-1", "client-2"], vec![]]);
+    assert_eq!(targets, vec![vec!["kv"], vec!["client-0", "client-1", "client-2"]]);
     assert_eq!(kv_node(&r, "kv").crashes, 1);
     assert_eq!(kv_node(&r, "client-1").pauses, 1);
     assert_eq!(kv_node(&r, "s1").crashes + kv_node(&r, "s1").pauses, 0);
+}
+
+/// A role the system does not declare is refused when the scenario is validated, with its
+/// position and a hint, instead of targeting nobody (a key-value system has no leader; a
+/// misspelled Raft role is a typo).
+#[test]
+fn a_role_the_system_does_not_declare_is_a_validation_error() {
+    let kv = fleet_text(r#"(at: "5s", for: "1s", do: Crash(Role("leader"))),"#, "");
+    let err = scenario::parse(&kv, "fleet.ron").expect_err("a key-value system has no leader role");
+    assert_eq!((err.line, err.col, err.path.as_str()), (16, 51, "faults[0].do[0][0]"), "{err}");
+    assert!(err.message.contains("unknown role 'leader'; the system's roles: 'server', 'client'"), "{err}");
+    let raft = r#"Scenario(version: 1, name: "r", duration: "5s",
+    topology: (nodes: [(name: "n1"), (name: "n2"), (name: "n3")]),
+    system: Raft(election_timeout: ("150ms", "300ms"), heartbeat: "50ms"),
+    workload: (clients: 1, arrival: Poisson(rate_per_s: 10.0), keys: Uniform(n: 10),
+               write_ratio: 0.5, timeout: "100ms"),
+    faults: [(at: "1s", do: Crash(OneWithRole("leeder")))],
+)"#;
+    let err = scenario::parse(raft, "r.ron").expect_err("'leeder' is a typo");
+    assert_eq!((err.line, err.col), (6, 47), "{err}");
+    assert_eq!(err.message, "unknown role 'leeder'; did you mean 'leader'?");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -913,7 +933,7 @@ fn down_fractions(r: &RunResult) -> Vec<f64> {
             let down: u64 = r
                 .faults
                 .iter()
-                .filter(|f| f.kind == "crash" && f.targets == [name.clone()])
+                .filter(|f| f.kind.as_str() == "crash" && f.targets == [name.clone()])
                 .map(|f| f.end.unwrap_or(end).min(end).since(f.start).0)
                 .sum();
             down as f64 / end.0 as f64
@@ -963,8 +983,8 @@ fn partition_and_clock_nemeses_write_to_the_fault_log() {
     let r = run_text(&nemesis_text(
         "partitions: (every: \"20s\", duration: \"2s\"), clock_steps: (every: \"50s\", max_step: \"50ms\")",
     ));
-    let isolates: Vec<_> = r.faults.iter().filter(|f| f.kind == "isolate").collect();
-    let steps: Vec<_> = r.faults.iter().filter(|f| f.kind == "clock_step").collect();
+    let isolates: Vec<_> = r.faults.iter().filter(|f| f.kind.as_str() == "isolate").collect();
+    let steps: Vec<_> = r.faults.iter().filter(|f| f.kind.as_str() == "clock_step").collect();
     // Partitions start every 22 s on average (gap + duration): ~91 of them; steps ~40.
     assert!((60..130).contains(&isolates.len()), "{} partitions", isolates.len());
     assert!((20..65).contains(&steps.len()), "{} clock steps", steps.len());

@@ -1,8 +1,8 @@
 //! hello-kv end to end: the crash shows as a dip, the service recovers, and no
 //! acknowledged write is lost — unless the server acknowledges before fsync.
 
-use stormglass::scenario;
 use stormglass::simulation::{self, RunOptions, RunResult};
+use stormglass::systems as scenario;
 
 fn run(text: &str) -> RunResult {
     let s = scenario::parse(text, "hello-kv.ron").expect("scenario parses");

@@ -1,8 +1,9 @@
 //! Raft: every shipped scenario holds its expectations, every broken variant is caught by
 //! its checker at a pinned seed, and runs are deterministic.
 
-use stormglass::scenario;
 use stormglass::simulation::{self, RunOptions, RunResult};
+use stormglass::systems as scenario;
+use stormglass::systems::raft::RaftReport;
 
 fn run_text(text: &str, seed: u64) -> RunResult {
     let s = scenario::parse(text, "raft.ron").expect("the scenario parses");
@@ -39,7 +40,7 @@ fn scenario(system_extra: &str, faults: &str, duration: &str) -> String {
 fn the_leader_crash_scenario_holds_every_property() {
     let r = run_text(&load("raft-leader-crash.ron"), 1);
     assert!(r.passed(), "{:?}", r.expectations);
-    let raft = r.raft.as_ref().expect("a Raft run reports elections");
+    let raft = r.system.figures::<RaftReport>().expect("a Raft run reports elections");
     let e = raft.elections.iter().find(|e| e.hit_leader).expect("the crash hit the leader");
     let down = e.downtime_s.expect("a new leader was elected");
     assert!((0.15..1.0).contains(&down), "election downtime {down} s");
@@ -99,7 +100,7 @@ fn lease_reads_under_clock_drift_are_caught_and_read_index_is_not() {
 fn pre_vote_and_check_quorum_calm_an_asymmetric_partition() {
     let noisy = run_text(&load("raft-asymmetric-partition.ron"), 1);
     let calm = run_text(&load("raft-asymmetric-partition-prevote.ron"), 1);
-    let terms = |r: &RunResult| r.raft.as_ref().map_or(0, |x| x.highest_term);
+    let terms = |r: &RunResult| r.system.figures::<RaftReport>().map_or(0, |x| x.highest_term);
     assert!(terms(&noisy) > 10 * terms(&calm).max(1), "{} vs {}", terms(&noisy), terms(&calm));
     assert!(calm.metrics.availability.request_availability > noisy.metrics.availability.request_availability);
     assert!(noisy.passed() && calm.passed());

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 use stormglass::report;
-use stormglass::scenario;
 use stormglass::simulation::{self, RunOptions, RunResult};
+use stormglass::systems as scenario;
 
 /// The command that rewrites reports/ (docs/metrics.md, reports/README.md).
 const REGEN: &str = "scripts/regen-reports";

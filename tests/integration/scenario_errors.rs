@@ -6,7 +6,8 @@
 //! Some cases also pin the line and column against the text, so a message that points at
 //! the wrong token fails here even if its snapshot is re-accepted.
 
-use stormglass::scenario::{parse, ScenarioError};
+use stormglass::scenario::ScenarioError;
+use stormglass::systems::parse;
 
 /// A minimal valid scenario; every case below changes one thing in it.
 const VALID: &str = r#"Scenario(

@@ -3,10 +3,10 @@
 
 use stormglass::scenario::raw::RawAction;
 use stormglass::scenario::to_ron;
-use stormglass::scenario::{self, Scenario};
 use stormglass::sim::SimDuration;
 use stormglass::simulation::{self, RunOptions, RunResult};
 use stormglass::sweep::shrink::{self, min_file_name, shrink};
+use stormglass::systems::{self as scenario, Scenario};
 
 fn run(s: &Scenario, seed: u64) -> RunResult {
     simulation::run(s, RunOptions { seed: Some(seed), record_trace: false }).expect("the scenario runs")

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use stormglass::process::clock::Clock;
-use stormglass::process::{Context, NodeId, Process, TimerId};
+use stormglass::process::{Cx, NodeId, Process, TimerId};
 use stormglass::sim::{Dist, Engine, Limits, RngStream, SimDuration, SimTime};
 use stormglass::world::network::NetworkBuilder;
 use stormglass::world::node::{Node, Service};
@@ -27,7 +27,7 @@ struct Watch {
 }
 
 impl Watch {
-    fn reset(&mut self, cx: &mut Context<'_, Self>) {
+    fn reset(&mut self, cx: &mut impl Cx<Self>) {
         self.watchdog = Some(if self.rearm {
             cx.rearm_timer(self.watchdog, self.timeout, Beat::Watchdog)
         } else {
@@ -43,14 +43,14 @@ impl Process for Watch {
     type Msg = Msg;
     type Timer = Beat;
 
-    fn on_start(&mut self, cx: &mut Context<'_, Self>) {
+    fn on_start(&mut self, cx: &mut impl Cx<Self>) {
         cx.set_timer(ms(2), Beat::Tick);
         self.reset(cx);
     }
 
-    fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, _: Msg) {}
+    fn on_message(&mut self, _: &mut impl Cx<Self>, _: NodeId, _: Msg) {}
 
-    fn on_timer(&mut self, cx: &mut Context<'_, Self>, _: TimerId, beat: Beat) {
+    fn on_timer(&mut self, cx: &mut impl Cx<Self>, _: TimerId, beat: Beat) {
         match beat {
             Beat::Tick => {
                 self.ticks += 1;
@@ -112,7 +112,7 @@ fn an_idle_service_costs_one_event_per_message_and_a_busy_one_queues_in_order() 
         let mut engine = Engine::new(Limits::default());
         w.start(engine.scheduler()).expect("the world starts");
         let stats = engine.run(&mut w, SimTime::ZERO + ms(1000), u64::MAX).expect("the run finishes");
-        w.finish(engine.scheduler(), |_, _| {});
+        w.finish(engine.scheduler());
         (w, stats.events)
     };
     let (idle, idle_events) = run_with(ms(10), ms(1));

@@ -15,16 +15,31 @@
 //! survives); *applied* when the state machine has executed it.
 //!
 //! Broken variants (`bugs`) exist so the checkers can be seen to catch them.
+//!
+//! The system ([`Raft`]): its section in [`config`], the online safety monitor in
+//! [`monitor`], the end-of-run judge (durability, properties, election downtime) in `judge`.
 
 mod client;
+pub mod config;
+mod judge;
+pub mod monitor;
 mod server;
 pub mod storage;
 
 pub use client::RaftClient;
+pub use judge::{Election, RaftReport};
 pub use server::{RaftServer, Role};
 
+use crate::history::History;
+use crate::sim::SimTime;
+use crate::systems::{Judgement, Parts, PropertyDecl, PropertyKind, RoleDecl, Setup, System};
+use crate::world::{Spawner, World};
+use config::RaftSection;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use crate::history::OpKind;
-use crate::process::{flip_bit_u64, Context, Message, NodeId, Process, TimerId};
+use crate::process::{flip_bit_u64, Context, Cx, Message, NodeId, Process, TimerId};
 use crate::sim::{RngStream, SimDuration};
 use crate::workload::{ClientTimer, Request};
 
@@ -143,6 +158,12 @@ pub enum RaftTimer {
     Client(ClientTimer),
 }
 
+/// The context a Raft server or client runs in: any [`Context`] in Raft's message and
+/// timer types (the node's own, or a scope of a host that embeds Raft).
+pub trait RaftCx: Context<Msg = RaftMsg, Timer = RaftTimer> {}
+
+impl<C: Context<Msg = RaftMsg, Timer = RaftTimer>> RaftCx for C {}
+
 /// A node of a Raft run (static dispatch).
 #[derive(Clone, Debug)]
 pub enum RaftNode {
@@ -155,7 +176,7 @@ impl Process for RaftNode {
     type Msg = RaftMsg;
     type Timer = RaftTimer;
 
-    fn on_start(&mut self, cx: &mut Context<'_, Self>) {
+    fn on_start(&mut self, cx: &mut impl Cx<Self>) {
         match self {
             RaftNode::Server(s) => s.on_start(cx),
             RaftNode::Client(c) => c.on_start(cx),
@@ -163,7 +184,7 @@ impl Process for RaftNode {
         }
     }
 
-    fn on_message(&mut self, cx: &mut Context<'_, Self>, src: NodeId, msg: RaftMsg) {
+    fn on_message(&mut self, cx: &mut impl Cx<Self>, src: NodeId, msg: RaftMsg) {
         match self {
             RaftNode::Server(s) => s.on_message(cx, src, msg),
             RaftNode::Client(c) => c.on_message(cx, src, msg),
@@ -171,7 +192,7 @@ impl Process for RaftNode {
         }
     }
 
-    fn on_timer(&mut self, cx: &mut Context<'_, Self>, _id: TimerId, timer: RaftTimer) {
+    fn on_timer(&mut self, cx: &mut impl Cx<Self>, _id: TimerId, timer: RaftTimer) {
         match self {
             RaftNode::Server(s) => s.on_timer(cx, timer),
             RaftNode::Client(c) => c.on_timer(cx, timer),
@@ -187,23 +208,104 @@ impl Process for RaftNode {
         }
     }
 
-    fn record_at_crash(&mut self, cx: &mut Context<'_, Self>) {
-        self.finish(cx);
+    /// Clients record their unfinished operations.
+    fn record_unfinished(&mut self, cx: &mut impl Cx<Self>) {
+        if let RaftNode::Client(c) = self {
+            c.driver.finish(&mut cx.scope(|m| m, RaftTimer::Client));
+        }
     }
 }
 
 impl RaftNode {
-    /// End of run: clients record their unfinished operations.
-    pub fn finish(&mut self, cx: &mut Context<'_, Self>) {
-        if let RaftNode::Client(c) = self {
-            c.driver.finish(cx);
-        }
-    }
-
     pub fn server(&self) -> Option<&RaftServer> {
         match self {
             RaftNode::Server(s) => Some(s),
             _ => None,
         }
+    }
+}
+
+/// Observed when a server becomes leader (value: its term).
+pub const LEADER: &str = "leader";
+/// Observed when a server's term changes (value: the new term).
+pub const TERM: &str = "term";
+/// Observed when a leader steps down for lack of a quorum (check-quorum; value: its term).
+pub const STEP_DOWN_NO_QUORUM: &str = "step_down_no_quorum";
+
+/// The Raft system.
+pub struct Raft;
+
+impl Raft {
+    fn servers(section: &RaftSection, setup: &Setup) -> Vec<NodeId> {
+        section.server_names(&setup.topology_names()).iter().map(|n| setup.id_of(n)).collect()
+    }
+}
+
+const fn always(name: &'static str, meaning: &'static str) -> PropertyDecl {
+    PropertyDecl { name, kind: PropertyKind::Always, meaning }
+}
+
+const fn sometimes(name: &'static str, meaning: &'static str) -> PropertyDecl {
+    PropertyDecl { name, kind: PropertyKind::Sometimes, meaning }
+}
+
+impl System for Raft {
+    const NAME: &'static str = "Raft";
+    const PROPERTIES: &'static [PropertyDecl] = &[
+        always("election_safety", "at most one leader per term"),
+        always("leader_append_only", "a leader never overwrites or deletes entries in its log"),
+        always("log_matching", "two logs with an entry of the same index and term are identical up to it"),
+        always("leader_completeness", "a leader's log holds every entry committed in an earlier term"),
+        always("state_machine_safety", "no two servers apply different entries at one index"),
+        always("linearizable", "the clients' reads and writes have one order, consistent with real time, in which every read sees the latest write"),
+        sometimes("LeaderElected", "a Raft leader was elected"),
+        sometimes("LeaderChanged", "a second leader was elected (any term)"),
+        sometimes("SplitVote", "an election term ended without a leader (a split vote, or a candidate cut off)"),
+        sometimes("TermAboveOne", "the highest term reached is above 1"),
+    ];
+    const ROLES: &'static [RoleDecl] = &[
+        RoleDecl { name: "leader", meaning: "the server that leads its term" },
+        RoleDecl { name: "follower", meaning: "a server following a leader (or waiting for one)" },
+        RoleDecl { name: "candidate", meaning: "a server standing for election (pre-vote included)" },
+        RoleDecl { name: "server", meaning: "any Raft server" },
+        RoleDecl { name: "client", meaning: "a workload client" },
+    ];
+
+    type Config = RaftSection;
+    type Node = RaftNode;
+
+    fn validate(section: &RaftSection, nodes: &BTreeSet<String>) -> Result<(), (String, String)> {
+        section.validate(nodes)
+    }
+
+    fn build(section: &RaftSection, setup: &Setup) -> Parts<RaftNode> {
+        let config = Arc::new(section.config(Self::servers(section, setup)));
+        let spec = setup.workload.clone();
+        let first_client = setup.first_client;
+        let spawner: Spawner<RaftNode> = Box::new(move |id, disk| {
+            if config.servers.contains(&id) {
+                RaftNode::Server(Box::new(RaftServer::recover(config.clone(), id, disk)))
+            } else if id.0 >= first_client {
+                let driver =
+                    crate::workload::Driver::new(crate::history::ClientId(id.0 - first_client), spec.clone());
+                RaftNode::Client(RaftClient::new(driver, config.servers.clone()))
+            } else {
+                RaftNode::Idle
+            }
+        });
+        Parts { spawner, monitor: Some(monitor::RaftMonitor::boxed()) }
+    }
+
+    fn judge(section: &RaftSection, world: &World<RaftNode>, setup: &Setup) -> Judgement {
+        judge::judge(world, &Self::servers(section, setup))
+    }
+
+    fn liveness_note(
+        _: &RaftSection,
+        history: &History,
+        quiet: SimTime,
+        deadline: SimTime,
+    ) -> Option<String> {
+        Some(judge::liveness_note(history, quiet, deadline))
     }
 }

@@ -1,21 +1,19 @@
-//! Assembling and judging a Raft run: servers and clients, the online safety monitor,
-//! durability against the committed log, linearizability, and election downtime.
+//! Raft's judge: durability against the committed log, its safety properties from the
+//! monitor's violations, linearizability, the "sometimes" events and the report section
+//! (election downtime per incident).
 
-use super::{
-    durability, key_checks, resolve, run_world, EngineOutput, RunOptions, SystemOutcome, SystemParts,
-};
+use super::monitor::SAFETY;
+use super::{storage, Command, Entry, RaftNode, RaftServer, LEADER, TERM};
+use crate::check::durability::{durability, key_checks};
 use crate::check::expect::PropertyResult;
-use crate::check::raft::{RaftMonitor, PROPERTIES};
 use crate::history::{History, OpKind, Outcome};
+use crate::metrics::table::{secs, yes_no, Align, Block, Section, Table};
 use crate::process::NodeId;
-use crate::protocols::raft::{
-    storage, Bugs, Command, Entry, RaftClient, RaftConfig, RaftNode, RaftServer, ReadMode,
-};
-use crate::scenario::raw::{RawRaftBug, RawReadMode, RawScenario, RawSystem};
-use crate::sim::{SimError, SimTime};
-use crate::workload::Driver;
-use crate::world::{Spawner, World};
+use crate::sim::SimTime;
+use crate::systems::{Judgement, SystemReport};
+use crate::world::World;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Leader-election downtime after one incident.
@@ -40,82 +38,83 @@ pub struct RaftReport {
     pub elections: Vec<Election>,
 }
 
-fn config(raw: &RawScenario, servers: Vec<NodeId>) -> RaftConfig {
-    let RawSystem::Raft {
-        election_timeout,
-        heartbeat,
-        max_batch,
-        max_inflight,
-        pre_vote,
-        check_quorum,
-        reads,
-        lease,
-        bugs,
-        ..
-    } = &raw.system
-    else {
-        unreachable!("raft::run runs Raft scenarios")
-    };
-    RaftConfig {
-        servers,
-        election_timeout: (election_timeout.0 .0, election_timeout.1 .0),
-        heartbeat: heartbeat.0,
-        max_batch: *max_batch,
-        max_inflight: *max_inflight as u64,
-        pre_vote: *pre_vote,
-        check_quorum: *check_quorum,
-        read_mode: match reads {
-            RawReadMode::ReadIndex => ReadMode::ReadIndex,
-            RawReadMode::Lease => ReadMode::Lease,
-        },
-        lease: lease.map_or(election_timeout.0 .0, |d| d.0),
-        bugs: Bugs {
-            vote_without_term_check: bugs.contains(&RawRaftBug::VoteWithoutTermCheck),
-            commit_old_terms_by_count: bugs.contains(&RawRaftBug::CommitOldTermsByCount),
-            ack_before_fsync: bugs.contains(&RawRaftBug::AckBeforeFsync),
-        },
-    }
-}
-
-/// The server names of a Raft scenario (default: every topology node).
-pub fn server_names(raw: &RawScenario) -> Vec<String> {
-    match &raw.system {
-        RawSystem::Raft { servers: Some(s), .. } => s.clone(),
-        _ => raw.topology.nodes.iter().map(|n| n.name.clone()).collect(),
-    }
-}
-
-pub fn run(
-    raw: &RawScenario,
-    seed: u64,
-    opts: RunOptions,
-    mut swarm: resolve::Swarm,
-) -> Result<(World<RaftNode>, EngineOutput, SystemOutcome), SimError> {
-    let infos = resolve::node_infos(raw);
-    let servers: Vec<NodeId> = server_names(raw).iter().map(|n| resolve::id_of(&infos, n)).collect();
-    let config = Arc::new(config(raw, servers.clone()));
-    let spec = Arc::new(resolve::workload(&raw.workload));
-    let first_client = raw.topology.nodes.len() as u32;
-    let spawner: Spawner<RaftNode> = Box::new(move |id, disk| {
-        if config.servers.contains(&id) {
-            RaftNode::Server(Box::new(RaftServer::recover(config.clone(), id, disk)))
-        } else if id.0 >= first_client {
-            let driver = Driver::new(crate::history::ClientId(id.0 - first_client), spec.clone());
-            RaftNode::Client(RaftClient::new(driver, config.servers.clone()))
-        } else {
-            RaftNode::Idle
-        }
-    });
-    let parts = SystemParts { spawner, finish: RaftNode::finish, monitor: Some(RaftMonitor::boxed()) };
-    let (world, stats) = run_world(raw, &infos, (seed, opts), &mut swarm, parts)?;
-    let committed = committed_writes(&world, &servers);
+/// Everything Raft judges at the end of a run.
+pub(super) fn judge(world: &World<RaftNode>, servers: &[NodeId]) -> Judgement {
+    let committed = committed_writes(world, servers);
     let mut durability = durability(&world.history, |k, v| committed.binary_search(&(k, v)).is_ok());
     let (wrong_reads, linearizable) = key_checks(&world.history);
     durability.wrong_reads = wrong_reads;
     let mut properties = properties(&world.history);
     properties.push(linearizable);
-    let report = report(&world);
-    Ok((world, stats, SystemOutcome { durability, properties, raft: Some(report), drawn: swarm.drawn }))
+    let report = report(world);
+    Judgement { durability, properties, reached: reached(&world.history), report: system_report(report) }
+}
+
+/// The Raft "sometimes" events this run reached, in declared order.
+fn reached(h: &History) -> Vec<&'static str> {
+    let observed = |what: &'static str| h.observations.iter().filter(move |o| o.name == what);
+    let led: BTreeSet<i64> = observed(LEADER).map(|o| o.value).collect();
+    let events = [
+        ("LeaderElected", observed(LEADER).next().is_some()),
+        ("LeaderChanged", observed(LEADER).nth(1).is_some()),
+        ("SplitVote", observed(TERM).any(|o| o.value > 0 && !led.contains(&o.value))),
+        ("TermAboveOne", observed(TERM).chain(observed(LEADER)).any(|o| o.value > 1)),
+    ];
+    events.into_iter().filter(|(_, hit)| *hit).map(|(name, _)| name).collect()
+}
+
+/// When the last leader was elected, for a service still down at `deadline`.
+pub(super) fn liveness_note(h: &History, quiet: SimTime, deadline: SimTime) -> String {
+    let leaders: Vec<_> = h.observations.iter().filter(|o| o.name == LEADER).collect();
+    match leaders.iter().rev().find(|o| o.time <= deadline) {
+        Some(o) if o.time >= quiet => {
+            format!("last leader elected at {} s (term {})", o.time.as_secs_f64(), o.value)
+        }
+        _ => format!("no leader elected since quiet_after ({} s)", quiet.as_secs_f64()),
+    }
+}
+
+/// Raft's figures as the report shows them: the JSON's `raft` field, a section of the
+/// pages, and the terminal's lines.
+fn system_report(raft: RaftReport) -> SystemReport {
+    let mut f = Table::figures();
+    f.figure("leaders elected", raft.leaders_elected.to_string());
+    f.figure("highest term", raft.highest_term.to_string());
+    let mut t = Table::new(&[
+        ("incident", Align::Left),
+        ("start (s)", Align::Right),
+        ("hit the leader", Align::Left),
+        ("election downtime (s)", Align::Right),
+        ("first commit after (s)", Align::Right),
+    ]);
+    let opt = |x: Option<f64>| x.map_or("-".to_string(), secs);
+    for e in &raft.elections {
+        t.row(vec![
+            e.fault.clone(),
+            secs(e.start_s),
+            yes_no(e.hit_leader),
+            opt(e.downtime_s),
+            opt(e.first_commit_s),
+        ]);
+    }
+    let mut terminal = vec![(
+        "raft",
+        format!("{} leaders elected, highest term {}", raft.leaders_elected, raft.highest_term),
+    )];
+    const SHOWN: usize = 12;
+    for e in raft.elections.iter().filter(|e| e.hit_leader).take(SHOWN) {
+        let down =
+            e.downtime_s.map_or("no new leader".to_string(), |d| format!("new leader after {:.3} s", d));
+        let commit =
+            e.first_commit_s.map_or("no commit".to_string(), |c| format!("first commit after {:.3} s", c));
+        terminal
+            .push(("election", format!("{} at {} s hit the leader: {down}, {commit}", e.fault, e.start_s)));
+    }
+    SystemReport {
+        figures: Some(("raft", Arc::new(raft))),
+        sections: vec![Section { title: "Raft", blocks: vec![Block::Table(f), Block::Table(t)] }],
+        terminal,
+    }
 }
 
 /// Every write in the most up-to-date log (highest last term, then longest), over every
@@ -146,7 +145,7 @@ fn committed_writes(world: &World<RaftNode>, servers: &[NodeId]) -> Vec<(u64, u6
 
 /// Raft's safety properties from the monitor's violations.
 fn properties(history: &History) -> Vec<PropertyResult> {
-    PROPERTIES
+    SAFETY
         .iter()
         .map(|&name| {
             let v: Vec<_> = history.violations.iter().filter(|v| v.property == name).collect();
@@ -170,22 +169,20 @@ fn report(world: &World<RaftNode>) -> RaftReport {
     let leaders: Vec<(SimTime, u32, u64)> = h
         .observations
         .iter()
-        .filter(|o| o.name == "leader")
+        .filter(|o| o.name == LEADER)
         .map(|o| (o.time, o.node, o.value as u64))
         .collect();
     let elections = h
         .faults
         .iter()
-        .filter(|f| crate::metrics::recovery::is_incident(&f.kind))
+        .filter(|f| f.kind.is_incident())
         .map(|f| {
             let before = leaders.iter().filter(|l| l.0 < f.start).max_by_key(|l| (l.2, l.0));
             let (term, leader) = before.map_or((0, None), |l| (l.2, Some(l.1)));
             let leader_name = leader.map(|id| world.node_name(NodeId(id)).to_string());
             // Faults that can take a leader out of service; clock, disk and link faults
             // are incidents too, but not ones that remove a node.
-            let removes = ["crash", "isolate", "partition", "one_way_partition", "cut", "pause", "slow"];
-            let hit_leader =
-                removes.contains(&f.kind.as_str()) && leader_name.is_some_and(|n| f.targets.contains(&n));
+            let hit_leader = f.kind.removes_nodes() && leader_name.is_some_and(|n| f.targets.contains(&n));
             let next = leaders.iter().find(|l| l.0 >= f.start && l.2 > term);
             let first_commit = h
                 .ops
@@ -194,7 +191,7 @@ fn report(world: &World<RaftNode>) -> RaftReport {
                 .map(|o| o.complete)
                 .min();
             Election {
-                fault: f.kind.clone(),
+                fault: f.kind.to_string(),
                 start_s: f.start.as_secs_f64(),
                 hit_leader,
                 downtime_s: next.map(|l| l.0.since(f.start).as_secs_f64()),

@@ -7,8 +7,8 @@
 //! write is never reported `failed` (definitely not applied): a server that led when an
 //! earlier copy or hop arrived may have appended it; it is reported `timed_out` (unknown).
 
-use super::{RaftMsg, RaftNode, RaftTimer, Refusal};
-use crate::process::{Context, NodeId};
+use super::{RaftCx, RaftMsg, RaftTimer, Refusal};
+use crate::process::NodeId;
 use crate::workload::idmap::IdMap;
 use crate::workload::{ClientTimer, Driver, Request};
 
@@ -31,17 +31,13 @@ struct Hops {
     redirects: u32,
 }
 
-fn wrap(t: ClientTimer) -> RaftTimer {
-    RaftTimer::Client(t)
-}
-
 impl RaftClient {
     pub fn new(driver: Driver, servers: Vec<NodeId>) -> Self {
         let target = driver.client().0 as usize % servers.len();
         RaftClient { driver, servers, target, attempts: Default::default() }
     }
 
-    fn send(&mut self, cx: &mut Context<'_, RaftNode>, req: Option<Request>) {
+    fn send(&mut self, cx: &mut impl RaftCx, req: Option<Request>) {
         if let Some(req) = req {
             self.uncertain_if_write(&req);
             let to = self.servers[self.target];
@@ -63,11 +59,11 @@ impl RaftClient {
         self.target = (self.target + 1) % self.servers.len();
     }
 
-    pub fn on_start(&mut self, cx: &mut Context<'_, RaftNode>) {
-        self.driver.start(cx, wrap);
+    pub fn on_start(&mut self, cx: &mut impl RaftCx) {
+        self.driver.start(&mut cx.scope(|m| m, RaftTimer::Client));
     }
 
-    pub fn on_timer(&mut self, cx: &mut Context<'_, RaftNode>, timer: RaftTimer) {
+    pub fn on_timer(&mut self, cx: &mut impl RaftCx, timer: RaftTimer) {
         let RaftTimer::Client(t) = timer else { return };
         if !self.driver.is_live(&t) {
             return;
@@ -80,14 +76,14 @@ impl RaftClient {
                 self.rotate();
             }
         }
-        let req = self.driver.on_timer(cx, t, wrap);
+        let req = self.driver.on_timer(&mut cx.scope(|m| m, RaftTimer::Client), t);
         self.send(cx, req);
     }
 
-    pub fn on_message(&mut self, cx: &mut Context<'_, RaftNode>, src: NodeId, msg: RaftMsg) {
+    pub fn on_message(&mut self, cx: &mut impl RaftCx, src: NodeId, msg: RaftMsg) {
         let RaftMsg::Reply { id, result } = msg else { return };
         match result {
-            Ok(value) => self.driver.on_reply(cx, id, Ok(value), wrap),
+            Ok(value) => self.driver.on_reply(&mut cx.scope(|m| m, RaftTimer::Client), id, Ok(value)),
             Err(Refusal::NotLeader(Some(leader))) if leader != src => {
                 let hops = self.attempts.get_or_default(id);
                 hops.redirects += 1;
@@ -101,7 +97,9 @@ impl RaftClient {
                         self.attempts.get_or_default(id).to = Some(leader);
                         cx.send(leader, RaftMsg::Request(req))
                     }
-                    (Some(_), false) => self.driver.on_reply(cx, id, Err(()), wrap),
+                    (Some(_), false) => {
+                        self.driver.on_reply(&mut cx.scope(|m| m, RaftTimer::Client), id, Err(()))
+                    }
                     (None, _) => {}
                 }
             }
@@ -109,7 +107,7 @@ impl RaftClient {
                 if self.servers.get(self.target) == Some(&src) {
                     self.rotate();
                 }
-                self.driver.on_reply(cx, id, Err(()), wrap);
+                self.driver.on_reply(&mut cx.scope(|m| m, RaftTimer::Client), id, Err(()));
             }
         }
         if self.driver.pending_request(id).is_none() {

@@ -1,17 +1,15 @@
 //! A Raft server: election, replication, commitment, application, reads.
 
 use super::storage::{self, LOG, META};
-use super::{Command, Entry, RaftConfig, RaftMsg, RaftNode, RaftTimer, ReadMode, Refusal};
+use super::{Command, Entry, RaftConfig, RaftCx, RaftMsg, RaftTimer, ReadMode, Refusal};
 use crate::history::OpKind;
 use crate::process::disk::Disk;
-use crate::process::{Context, NodeId, TimerId};
+use crate::process::{NodeId, TimerId};
 use crate::sim::{SimDuration, SimTime};
 use crate::workload::idmap::IdMap;
 use crate::workload::Request;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
-
-type Cx<'a, 'b> = &'a mut Context<'b, RaftNode>;
 
 /// How often the ack-before-fsync variant syncs in the background ("fsync every second").
 const LAZY_SYNC: SimDuration = SimDuration::from_secs(1);
@@ -285,17 +283,17 @@ impl RaftServer {
     }
 
     // ---- persistence ----
-    fn sync(&self, cx: Cx, file: &str) -> bool {
+    fn sync(&self, cx: &mut impl RaftCx, file: &str) -> bool {
         self.config.bugs.ack_before_fsync || cx.disk().fsync(file).is_ok()
     }
 
-    fn persist_meta(&self, cx: Cx) -> bool {
+    fn persist_meta(&self, cx: &mut impl RaftCx) -> bool {
         let meta = storage::encode_meta(self.term, self.voted_for);
         cx.disk().overwrite(META, &meta).is_ok() && self.sync(cx, META)
     }
 
     /// Writes log entries from index `from` (1-based) on, cutting the file first if needed.
-    fn persist_log_from(&self, cx: Cx, from: u64) -> bool {
+    fn persist_log_from(&self, cx: &mut impl RaftCx, from: u64) -> bool {
         let offset = (from as usize - 1) * storage::RECORD;
         if cx.disk().len(LOG) != offset && cx.disk().truncate(LOG, offset).is_err() {
             return false;
@@ -311,21 +309,21 @@ impl RaftServer {
     }
 
     // ---- timers ----
-    fn reset_election_timer(&mut self, cx: Cx) {
+    fn reset_election_timer(&mut self, cx: &mut impl RaftCx) {
         let (lo, hi) = self.config.election_timeout;
         let after = SimDuration(cx.rng().between(lo.0, hi.0));
         self.election_timer = Some(cx.rearm_timer(self.election_timer, after, RaftTimer::Election));
     }
 
-    pub fn on_start(&mut self, cx: Cx) {
-        cx.observe("term", self.term as i64);
+    pub fn on_start(&mut self, cx: &mut impl RaftCx) {
+        cx.observe(super::TERM, self.term as i64);
         self.reset_election_timer(cx);
         if self.config.bugs.ack_before_fsync {
             cx.set_timer(LAZY_SYNC, RaftTimer::Sync);
         }
     }
 
-    pub fn on_timer(&mut self, cx: Cx, timer: RaftTimer) {
+    pub fn on_timer(&mut self, cx: &mut impl RaftCx, timer: RaftTimer) {
         match timer {
             RaftTimer::Election => {
                 self.election_timer = None;
@@ -345,7 +343,7 @@ impl RaftServer {
     }
 
     // ---- elections ----
-    fn campaign(&mut self, cx: Cx) {
+    fn campaign(&mut self, cx: &mut impl RaftCx) {
         self.votes = BTreeSet::from([self.id]);
         self.leader = None;
         if self.config.pre_vote {
@@ -357,19 +355,19 @@ impl RaftServer {
         self.reset_election_timer(cx);
     }
 
-    fn start_election(&mut self, cx: Cx) {
+    fn start_election(&mut self, cx: &mut impl RaftCx) {
         self.term += 1;
         self.voted_for = Some(self.id.0);
         self.role = Role::Candidate;
         self.votes = BTreeSet::from([self.id]);
-        cx.observe("term", self.term as i64);
+        cx.observe(super::TERM, self.term as i64);
         if !self.persist_meta(cx) {
             return;
         }
         self.request_votes(cx, self.term, false);
     }
 
-    fn request_votes(&mut self, cx: Cx, term: u64, pre_vote: bool) {
+    fn request_votes(&mut self, cx: &mut impl RaftCx, term: u64, pre_vote: bool) {
         if self.votes.len() >= self.config.majority() {
             return self.won(cx, pre_vote);
         }
@@ -379,7 +377,7 @@ impl RaftServer {
         }
     }
 
-    fn won(&mut self, cx: Cx, pre_vote: bool) {
+    fn won(&mut self, cx: &mut impl RaftCx, pre_vote: bool) {
         if pre_vote {
             self.start_election(cx);
         } else {
@@ -387,7 +385,7 @@ impl RaftServer {
         }
     }
 
-    fn heard_leader_recently(&self, cx: Cx) -> bool {
+    fn heard_leader_recently(&self, cx: &mut impl RaftCx) -> bool {
         let min = self.config.election_timeout.0;
         self.heard_leader.is_some_and(|t| cx.now().saturating_since(t) < min)
     }
@@ -399,7 +397,7 @@ impl RaftServer {
 
     fn on_request_vote(
         &mut self,
-        cx: Cx,
+        cx: &mut impl RaftCx,
         src: NodeId,
         (term, last_index, last_term, pre_vote): (u64, u64, u64, bool),
     ) {
@@ -431,7 +429,7 @@ impl RaftServer {
         cx.send(src, RaftMsg::Vote { term: self.term.max(term), granted, pre_vote: false });
     }
 
-    fn on_vote(&mut self, cx: Cx, src: NodeId, term: u64, granted: bool, pre_vote: bool) {
+    fn on_vote(&mut self, cx: &mut impl RaftCx, src: NodeId, term: u64, granted: bool, pre_vote: bool) {
         if !pre_vote && term > self.term {
             self.step_down(cx, term);
             return;
@@ -449,11 +447,11 @@ impl RaftServer {
         }
     }
 
-    fn step_down(&mut self, cx: Cx, term: u64) {
+    fn step_down(&mut self, cx: &mut impl RaftCx, term: u64) {
         if term > self.term {
             self.term = term;
             self.voted_for = None;
-            cx.observe("term", term as i64);
+            cx.observe(super::TERM, term as i64);
             self.persist_meta(cx);
         }
         if self.role == Role::Leader {
@@ -469,7 +467,7 @@ impl RaftServer {
         }
     }
 
-    fn become_leader(&mut self, cx: Cx) {
+    fn become_leader(&mut self, cx: &mut impl RaftCx) {
         self.role = Role::Leader;
         self.leader = Some(self.id);
         if let Some(t) = self.election_timer.take() {
@@ -483,7 +481,7 @@ impl RaftServer {
         let fresh = Progress { next, last_ack: now, probing: true, ..Progress::default() };
         self.lead =
             LeaderState { progress: vec![fresh; self.config.servers.len()], ..LeaderState::default() };
-        cx.observe("leader", self.term as i64);
+        cx.observe(super::LEADER, self.term as i64);
         if self.append_local(cx, Command::Noop).is_none() {
             // A leader that cannot persist its own log cannot lead.
             self.step_down(cx, self.term);
@@ -493,15 +491,15 @@ impl RaftServer {
     }
 
     // ---- replication ----
-    fn append_local(&mut self, cx: Cx, cmd: Command) -> Option<u64> {
+    fn append_local(&mut self, cx: &mut impl RaftCx, cmd: Command) -> Option<u64> {
         self.push_entry(Entry { term: self.term, cmd });
         let index = self.last_index();
         self.persist_log_from(cx, index).then_some(index)
     }
 
-    fn heartbeat(&mut self, cx: Cx) {
+    fn heartbeat(&mut self, cx: &mut impl RaftCx) {
         if self.config.check_quorum && !self.quorum_heard(cx) {
-            cx.observe("step_down_no_quorum", self.term as i64);
+            cx.observe(super::STEP_DOWN_NO_QUORUM, self.term as i64);
             self.step_down(cx, self.term);
             return;
         }
@@ -528,7 +526,7 @@ impl RaftServer {
         self.lead.heartbeat_timer = Some(cx.set_timer(self.config.heartbeat, RaftTimer::Heartbeat));
     }
 
-    fn quorum_heard(&self, cx: Cx) -> bool {
+    fn quorum_heard(&self, cx: &mut impl RaftCx) -> bool {
         let window = self.config.election_timeout.0;
         let now = cx.now();
         let me = self.slot(self.id);
@@ -538,7 +536,7 @@ impl RaftServer {
         heard + 1 >= self.config.majority()
     }
 
-    fn broadcast(&mut self, cx: Cx) {
+    fn broadcast(&mut self, cx: &mut impl RaftCx) {
         for i in 0..self.config.servers.len() {
             let p = self.config.servers[i];
             if p != self.id {
@@ -549,7 +547,7 @@ impl RaftServer {
 
     /// Sends `peer` the entries it lacks (at most `max_batch`), or an empty append; `tick`:
     /// on the heartbeat tick (a paused peer gets only these).
-    fn send_append(&mut self, cx: Cx, peer: NodeId, tick: bool) {
+    fn send_append(&mut self, cx: &mut impl RaftCx, peer: NodeId, tick: bool) {
         let (last, round, window) = (self.last_index(), self.lead.round, self.config.max_inflight);
         let progress = self.progress(peer);
         let probing = progress.probing;
@@ -586,7 +584,7 @@ impl RaftServer {
         cx.send(peer, msg);
     }
 
-    fn on_append(&mut self, cx: Cx, src: NodeId, msg: RaftMsg) {
+    fn on_append(&mut self, cx: &mut impl RaftCx, src: NodeId, msg: RaftMsg) {
         let RaftMsg::Append { term, prev_index, prev_term, entries, commit, round } = msg else {
             unreachable!("on_append takes appends")
         };
@@ -650,7 +648,7 @@ impl RaftServer {
 
     fn on_append_reply(
         &mut self,
-        cx: Cx,
+        cx: &mut impl RaftCx,
         src: NodeId,
         (term, success, match_index, hint, round): (u64, bool, u64, u64, u64),
     ) {
@@ -703,7 +701,7 @@ impl RaftServer {
 
     /// The commit rule: the highest index replicated on a majority whose entry is of the
     /// current term (or of any term, in the Figure 8 variant).
-    fn advance_commit(&mut self, cx: Cx) {
+    fn advance_commit(&mut self, cx: &mut impl RaftCx) {
         let majority = self.config.majority();
         let mut n = self.last_index();
         while n > self.commit {
@@ -718,7 +716,7 @@ impl RaftServer {
         self.apply(cx);
     }
 
-    fn apply(&mut self, cx: Cx) {
+    fn apply(&mut self, cx: &mut impl RaftCx) {
         while self.applied < self.commit {
             self.applied += 1;
             let e = self.log[self.applied as usize - 1];
@@ -735,7 +733,7 @@ impl RaftServer {
     }
 
     // ---- clients ----
-    pub fn on_message(&mut self, cx: Cx, src: NodeId, msg: RaftMsg) {
+    pub fn on_message(&mut self, cx: &mut impl RaftCx, src: NodeId, msg: RaftMsg) {
         match msg {
             RaftMsg::RequestVote { term, last_index, last_term, pre_vote } => {
                 self.on_request_vote(cx, src, (term, last_index, last_term, pre_vote))
@@ -750,7 +748,7 @@ impl RaftServer {
         }
     }
 
-    fn on_client(&mut self, cx: Cx, src: NodeId, req: Request) {
+    fn on_client(&mut self, cx: &mut impl RaftCx, src: NodeId, req: Request) {
         if self.role != Role::Leader {
             cx.send(src, RaftMsg::Reply { id: req.id, result: Err(Refusal::NotLeader(self.leader)) });
             return;
@@ -762,7 +760,7 @@ impl RaftServer {
         }
     }
 
-    fn on_write(&mut self, cx: Cx, src: NodeId, req: Request, value: u64) {
+    fn on_write(&mut self, cx: &mut impl RaftCx, src: NodeId, req: Request, value: u64) {
         if self.applied_ids.contains(src.0, req.id) {
             cx.send(src, RaftMsg::Reply { id: req.id, result: Ok(Some(value)) });
             return;
@@ -796,7 +794,7 @@ impl RaftServer {
         self.serve_reads(cx);
     }
 
-    fn on_read(&mut self, cx: Cx, src: NodeId, req: Request) {
+    fn on_read(&mut self, cx: &mut impl RaftCx, src: NodeId, req: Request) {
         if self.config.read_mode == ReadMode::Lease
             && cx.now() < self.lead.lease_until
             && self.term_committed()
@@ -827,7 +825,7 @@ impl RaftServer {
     }
 
     /// Starts a heartbeat round (the caller broadcasts it); the reads waiting for one join it.
-    fn new_round(&mut self, cx: Cx) {
+    fn new_round(&mut self, cx: &mut impl RaftCx) {
         self.lead.round += 1;
         self.lead.confirmed = None;
         let round = self.lead.round;
@@ -873,7 +871,7 @@ impl RaftServer {
         best
     }
 
-    fn serve_reads(&mut self, cx: Cx) {
+    fn serve_reads(&mut self, cx: &mut impl RaftCx) {
         if self.role != Role::Leader {
             return;
         }
@@ -897,7 +895,7 @@ impl RaftServer {
 
     /// Settles confirmed rounds (extending the lease), answers the reads they and the
     /// applied index allow, and starts a round for reads still waiting for one.
-    fn serve_ready_reads(&mut self, cx: Cx) {
+    fn serve_ready_reads(&mut self, cx: &mut impl RaftCx) {
         let confirmed = self.confirmed_round();
         while let Some(&(round, start)) = self.lead.round_started.front() {
             if round > confirmed {

@@ -14,14 +14,14 @@
 //! digest covers entries `1..=i`), so each check is O(1) per new entry. A digest collision
 //! could hide a violation (probability about 2^-64 per comparison), never invent one.
 
+use super::{RaftNode, RaftServer, Role};
 use crate::history::Violation;
 use crate::process::NodeId;
-use crate::protocols::raft::{RaftNode, RaftServer, Role};
 use crate::sim::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The names of the properties, as scenarios' `Property(..)` expectations spell them.
-pub const PROPERTIES: [&str; 5] =
+/// The names of the safety properties, as scenarios' `Property(..)` expectations spell them.
+pub const SAFETY: [&str; 5] =
     ["election_safety", "leader_append_only", "log_matching", "leader_completeness", "state_machine_safety"];
 
 /// At most this many violations are recorded per property (the first is what matters).

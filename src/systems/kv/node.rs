@@ -1,4 +1,4 @@
-//! `hello-kv`: one key-value server and its clients.
+//! The key-value system's processes: one server and its clients.
 //!
 //! The server keeps an index in memory and a log on disk. Each write appends a record —
 //! key and value, little-endian, plus a CRC-32C of both when `checksums` is on — and, when
@@ -13,14 +13,10 @@
 //! A restart replays the log's whole records; with checksums, a record that fails its
 //! checksum is skipped (that write is lost; the rest survive), and a torn partial record at
 //! the tail is cut before the next append. A disk error fails the request.
-//!
-//! Ground truth for "no acknowledged write lost": [`authoritative_writes`] decodes the
-//! server's log as the server would see it now (durable content if it is down, durable plus
-//! pending if it is up); every acknowledged write must be in it.
 
 use crate::history::OpKind;
 use crate::process::disk::{crc32c, Disk};
-use crate::process::{flip_bit_u64, Context, Message, NodeId, Process, TimerId};
+use crate::process::{flip_bit_u64, Cx, Message, NodeId, Process, TimerId};
 use crate::sim::{RngStream, SimDuration};
 use crate::workload::{ClientTimer, Driver, Request};
 use std::collections::{BTreeMap, BTreeSet};
@@ -147,7 +143,7 @@ impl KvServer {
         KvServer { config, index, log_len }
     }
 
-    fn write(&mut self, cx: &mut Context<'_, KvNode>, key: u64, value: u64) -> Result<(), ()> {
+    fn write(&mut self, cx: &mut impl Cx<KvNode>, key: u64, value: u64) -> Result<(), ()> {
         let mut disk = cx.disk();
         if disk.len(LOG_FILE) != self.log_len {
             // A torn partial record was left at the tail: cut it before appending.
@@ -162,7 +158,7 @@ impl KvServer {
         Ok(())
     }
 
-    fn read(&mut self, cx: &mut Context<'_, KvNode>, key: u64) -> Result<Option<u64>, ()> {
+    fn read(&mut self, cx: &mut impl Cx<KvNode>, key: u64) -> Result<Option<u64>, ()> {
         let Some(&(value, offset)) = self.index.get(&key) else {
             return Ok(None);
         };
@@ -177,13 +173,13 @@ impl KvServer {
             // Without checksums a rotten record reads as good: the value may be wrong.
             Some((_, v)) => Ok(Some(v)),
             None => {
-                cx.observe("checksum_mismatch", key as i64);
+                cx.observe(super::CHECKSUM_MISMATCH, key as i64);
                 Err(())
             }
         }
     }
 
-    fn on_request(&mut self, cx: &mut Context<'_, KvNode>, src: NodeId, req: Request) {
+    fn on_request(&mut self, cx: &mut impl Cx<KvNode>, src: NodeId, req: Request) {
         let result = match (req.kind, req.value) {
             (OpKind::Write, Some(value)) => self.write(cx, req.key, value).map(|()| Some(value)),
             (OpKind::Write, None) => Err(()),
@@ -229,12 +225,8 @@ pub enum KvNode {
     Idle,
 }
 
-fn wrap(t: ClientTimer) -> KvTimer {
-    KvTimer::Client(t)
-}
-
 impl KvClient {
-    fn send(&self, cx: &mut Context<'_, KvNode>, req: Option<Request>) {
+    fn send(&self, cx: &mut impl Cx<KvNode>, req: Option<Request>) {
         if let Some(req) = req {
             cx.send(self.server, KvMsg::Request(req));
         }
@@ -245,9 +237,9 @@ impl Process for KvNode {
     type Msg = KvMsg;
     type Timer = KvTimer;
 
-    fn on_start(&mut self, cx: &mut Context<'_, Self>) {
+    fn on_start(&mut self, cx: &mut impl Cx<Self>) {
         match self {
-            KvNode::Client(c) => c.driver.start(cx, wrap),
+            KvNode::Client(c) => c.driver.start(&mut cx.scope(|m| m, KvTimer::Client)),
             KvNode::Server(s) if !s.config.fsync_before_ack => {
                 cx.set_timer(s.config.sync_interval, KvTimer::Sync);
             }
@@ -255,20 +247,22 @@ impl Process for KvNode {
         }
     }
 
-    fn on_message(&mut self, cx: &mut Context<'_, Self>, src: NodeId, msg: KvMsg) {
+    fn on_message(&mut self, cx: &mut impl Cx<Self>, src: NodeId, msg: KvMsg) {
         match (self, msg) {
             (KvNode::Server(s), KvMsg::Request(req)) => s.on_request(cx, src, req),
-            (KvNode::Client(c), KvMsg::Reply { id, result }) => c.driver.on_reply(cx, id, result, wrap),
+            (KvNode::Client(c), KvMsg::Reply { id, result }) => {
+                c.driver.on_reply(&mut cx.scope(|m| m, KvTimer::Client), id, result)
+            }
             (KvNode::Server(_), KvMsg::Reply { .. })
             | (KvNode::Client(_), KvMsg::Request(_))
             | (KvNode::Idle, _) => {}
         }
     }
 
-    fn on_timer(&mut self, cx: &mut Context<'_, Self>, _id: TimerId, timer: KvTimer) {
+    fn on_timer(&mut self, cx: &mut impl Cx<Self>, _id: TimerId, timer: KvTimer) {
         match (self, timer) {
             (KvNode::Client(c), KvTimer::Client(t)) => {
-                let req = c.driver.on_timer(cx, t, wrap);
+                let req = c.driver.on_timer(&mut cx.scope(|m| m, KvTimer::Client), t);
                 c.send(cx, req);
             }
             (KvNode::Server(s), KvTimer::Sync) => {
@@ -284,16 +278,10 @@ impl Process for KvNode {
         matches!((self, role), (KvNode::Server(_), "server") | (KvNode::Client(_), "client"))
     }
 
-    fn record_at_crash(&mut self, cx: &mut Context<'_, Self>) {
-        self.finish(cx);
-    }
-}
-
-impl KvNode {
-    /// End of run: clients record their unfinished operations.
-    pub fn finish(&mut self, cx: &mut Context<'_, Self>) {
+    /// Clients record their unfinished operations.
+    fn record_unfinished(&mut self, cx: &mut impl Cx<Self>) {
         if let KvNode::Client(c) = self {
-            c.driver.finish(cx);
+            c.driver.finish(&mut cx.scope(|m| m, KvTimer::Client));
         }
     }
 }
