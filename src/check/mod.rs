@@ -5,6 +5,7 @@
 
 pub mod expect;
 pub mod linearizability;
+pub mod model;
 pub mod raft;
 pub mod shrink;
 
