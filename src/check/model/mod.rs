@@ -36,7 +36,10 @@
 //! faster than this search on the same histories (exact reductions that only a register
 //! allows). [`Register`] is here as the reference the specialised search is tested against,
 //! and for register histories mixed with other operations; the runs' own checks use the
-//! specialised one.
+//! specialised one. On 5,000 operations of 8 clients over 100 keys the two take about the
+//! same time; with 32 clients on 10 keys and one stale read this search takes about ten
+//! times as long, and on 2 keys it runs out of its budget where the specialised one decides
+//! in under 2 ms (`cargo bench --bench model`).
 //!
 //! # Guarantees and limits
 //!
