@@ -106,7 +106,9 @@ pub struct Counterexample {
 /// Checks `ops` (any order) against `model`, part by part.
 ///
 /// Panics if an operation completes before it is invoked, has an output but no completion,
-/// or if the model's partition is not one of `0..ops.len()`: these are bugs of the caller.
+/// or if the model's partition is not a partition of `0..ops.len()`: these are bugs of the caller.
+/// The models here panic too on an output that cannot answer its input (a write's
+/// acknowledgement for a read, a transaction's output with the wrong number of reads).
 pub fn check<M: Model>(model: &M, ops: &[ModelOp<M>], config: &Config) -> Report {
     for (i, op) in ops.iter().enumerate() {
         match op.complete {
@@ -756,6 +758,38 @@ mod tests {
         let a = check(&Register, &ops, &Config::default());
         assert_eq!(a, check(&Register, &ops, &Config::default()));
         assert_eq!(a.parts.len(), 2);
+    }
+
+    /// The register, with a partition that puts every operation in two parts.
+    struct TwicePartitioned;
+
+    impl Model for TwicePartitioned {
+        type State = Option<u64>;
+        type Input = RegisterInput;
+        type Output = RegisterOutput;
+
+        fn init(&self) -> Option<u64> {
+            None
+        }
+
+        fn step(
+            &self,
+            s: &Option<u64>,
+            i: &RegisterInput,
+            o: Option<&RegisterOutput>,
+        ) -> Option<Option<u64>> {
+            Register.step(s, i, o)
+        }
+
+        fn partition(&self, ops: &[ModelOp<Self>]) -> Vec<Vec<usize>> {
+            vec![(0..ops.len()).collect(), (0..ops.len()).collect()]
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "an operation is in one part only (op 0)")]
+    fn a_partition_that_is_not_one_is_a_bug() {
+        check(&TwicePartitioned, &[w(0, 1, 0, 10)], &Config::default());
     }
 
     #[test]
