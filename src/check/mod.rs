@@ -6,6 +6,7 @@
 pub mod durability;
 pub mod expect;
 pub mod linearizability;
+pub mod model;
 
 use crate::history::History;
 
