@@ -48,6 +48,7 @@
 //! own latency. Events at the same instant run in the order they were scheduled. A message
 //! sent while a node works (`Context::busy`) leaves when the work so far is done.
 
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod history;

@@ -5,7 +5,6 @@
 //! 2 bad input (scenario or arguments); 130 a `check` sweep interrupted by Ctrl-C. A Rust
 //! panic outside a model stays 101.
 
-mod bench;
 mod check;
 mod list;
 mod merge;
@@ -52,7 +51,7 @@ pub enum Command {
     },
     /// Benchmarks of the kernel.
     #[command(subcommand)]
-    Bench(bench::BenchCommand),
+    Bench(crate::bench::BenchCommand),
 }
 
 /// Parses the arguments, runs the command, returns the exit code.
@@ -71,6 +70,10 @@ pub fn main() -> i32 {
         Command::Merge(args) => merge::merge(&args),
         Command::Validate { files } => validate::validate(&files),
         Command::List { dir } => list::list(&dir),
-        Command::Bench(b) => bench::bench(&b),
+        Command::Bench(b) => match crate::bench::bench(&b) {
+            crate::bench::Exit::Ok => EXIT_OK,
+            crate::bench::Exit::Failed => EXIT_FAILED,
+            crate::bench::Exit::BadInput => EXIT_BAD_INPUT,
+        },
     }
 }

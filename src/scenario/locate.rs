@@ -15,7 +15,7 @@
 //!
 //! Limits:
 //! - It is a locator, not a validator: malformed text is skimmed on a best-effort basis.
-//! - Named wrappers with one positional element (`Crash("n1")`, `Some(x)`, `Raft((..))`) are
+//! - Named wrappers with one positional element (`Crash("n1")`, `Some(x)`, `System((..))`) are
 //!   transparent for `.field` lookups, and for `[i]` when their element is itself a list or tuple.
 //! - Map keys are matched by their source text without quotes (escapes are not decoded), so keys
 //!   containing `.` or `[` cannot be addressed; the path stops at the map.
@@ -141,7 +141,7 @@ impl Node {
         Node { start, kind: Kind::Atom, named: false, text, items: Vec::new() }
     }
 
-    /// The sole positional element of a wrapper group (`Crash("n1")`, `Some(x)`, `Raft((..))`).
+    /// The sole positional element of a wrapper group (`Crash("n1")`, `Some(x)`, `System((..))`).
     fn wrapped(&self) -> Option<&Node> {
         match self.items.as_slice() {
             [Item { key: None, node }] if self.kind == Kind::Group => Some(node),
@@ -432,7 +432,7 @@ mod tests {
 Scenario(
     name: "split: brain (v1), // not a comment",
     seed: 42,
-    system: Raft((election_timeout: "150ms", heartbeat: "50ms")),
+    system: Replicated((election_timeout: "150ms", heartbeat: "50ms")),
     topology: (
         nodes: [
             (name: "n1", zone: "α"),
@@ -506,7 +506,7 @@ Scenario(
         assert_eq!(locate(SAMPLE, "faults[1].do.groups"), find(SAMPLE, "[[", 0));
         assert_eq!(locate(SAMPLE, "faults[1].do.groups[1][0]"), find(SAMPLE, "\"n2\"", 1));
         assert_eq!(locate(SAMPLE, "faults[1].do.groups[1][1]"), find(SAMPLE, "\"n3\"", 1));
-        assert_eq!(locate(SAMPLE, "system"), find(SAMPLE, "Raft", 0));
+        assert_eq!(locate(SAMPLE, "system"), find(SAMPLE, "Replicated", 0));
         assert_eq!(locate(SAMPLE, "system[0]"), find(SAMPLE, "(election", 0));
         assert_eq!(locate(SAMPLE, "system.heartbeat"), find(SAMPLE, "\"50ms\"", 0));
         assert_eq!(locate(SAMPLE, "faults[2].note"), find(SAMPLE, "Some", 0));

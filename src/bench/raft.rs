@@ -1,17 +1,7 @@
-//! `stormglass bench phold`: the kernel benchmark (Fujimoto's PHOLD).
+//! The Raft system's benchmarks: simulated seconds per wall second of a loaded five-server
+//! cluster, and the distribution of election downtime after a leader crash over seeds.
 
-use super::{EXIT_FAILED, EXIT_OK};
-use crate::protocols::phold::{run_phold, PholdParams};
-
-#[derive(Debug, clap::Subcommand)]
-pub enum BenchCommand {
-    /// PHOLD on the bare kernel: N logical processes, E events each.
-    Phold(PholdArgs),
-    /// A 5-node Raft cluster serving a steady load: simulated seconds per wall second.
-    Raft(RaftArgs),
-    /// Leader-election downtime after a leader crash, over many seeds.
-    RaftElections(ElectionArgs),
-}
+use super::Exit;
 
 #[derive(Debug, clap::Args)]
 pub struct RaftArgs {
@@ -38,84 +28,6 @@ pub struct ElectionArgs {
     pub svg: Option<std::path::PathBuf>,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct PholdArgs {
-    /// Logical processes.
-    #[arg(long, default_value_t = 1000)]
-    pub lps: u32,
-    /// Initial events per LP (the population stays lps × this).
-    #[arg(long, default_value_t = 10)]
-    pub events_per_lp: u32,
-    /// Probability that an event's successor goes to a uniformly random LP.
-    #[arg(long, default_value_t = 0.9)]
-    pub remote: f64,
-    /// Lookahead added to every delay, in simulated seconds.
-    #[arg(long, default_value_t = 0.1)]
-    pub lookahead: f64,
-    /// Mean of the exponential part of the delay, in simulated seconds.
-    #[arg(long, default_value_t = 1.0)]
-    pub mean: f64,
-    /// Events to process.
-    #[arg(long, default_value_t = 10_000_000)]
-    pub events: u64,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Prints one JSON object: events, wall_s, events_per_s, digest.
-    #[arg(long)]
-    pub json: bool,
-}
-
-pub fn bench(cmd: &BenchCommand) -> i32 {
-    match cmd {
-        BenchCommand::Phold(a) => phold(a),
-        BenchCommand::Raft(a) => raft(a),
-        BenchCommand::RaftElections(a) => raft_elections(a),
-    }
-}
-
-fn phold(a: &PholdArgs) -> i32 {
-    let params = PholdParams {
-        lps: a.lps,
-        events_per_lp: a.events_per_lp,
-        remote: a.remote,
-        lookahead_s: a.lookahead,
-        mean_s: a.mean,
-        events: a.events,
-        seed: a.seed,
-    };
-    #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a benchmark measures wall time
-    let started = std::time::Instant::now();
-    let result = match run_phold(&params) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_FAILED;
-        }
-    };
-    let wall_s = started.elapsed().as_secs_f64();
-    let eps = result.events as f64 / wall_s.max(1e-9);
-    let digest = format!("{:016x}", result.digest);
-    if a.json {
-        let obj = serde_json::json!({
-            "events": result.events, "wall_s": wall_s, "events_per_s": eps, "digest": digest,
-        });
-        println!("{obj}");
-    } else {
-        println!(
-            "phold  lps {}  events/lp {}  remote {}  lookahead {}  mean {}",
-            a.lps, a.events_per_lp, a.remote, a.lookahead, a.mean
-        );
-        println!(
-            "events {}  wall {:.3} s  {:.2} M events/s  remote fraction {:.4}  digest {digest}",
-            result.events,
-            wall_s,
-            eps / 1e6,
-            result.remote_events as f64 / result.events.max(1) as f64
-        );
-    }
-    EXIT_OK
-}
-
 /// A five-server Raft scenario with `clients` clients at `rate` ops/s for `seconds`.
 fn raft_scenario(seconds: u64, rate: f64, timeout: (&str, &str), faults: &str) -> String {
     let nodes: Vec<String> = (1..=5).map(|i| format!("(name: \"n{i}\")")).collect();
@@ -134,7 +46,7 @@ fn raft_scenario(seconds: u64, rate: f64, timeout: (&str, &str), faults: &str) -
     )
 }
 
-fn raft(a: &RaftArgs) -> i32 {
+pub(super) fn raft(a: &RaftArgs) -> Exit {
     let text = raft_scenario(a.seconds, a.rate, ("150ms", "300ms"), "");
     let scenario = crate::systems::parse(&text, "bench-raft.ron").expect("the built-in scenario is valid");
     #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a benchmark measures wall time
@@ -146,7 +58,7 @@ fn raft(a: &RaftArgs) -> i32 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_FAILED;
+            return Exit::Failed;
         }
     };
     let wall = started.elapsed().as_secs_f64();
@@ -159,10 +71,10 @@ fn raft(a: &RaftArgs) -> i32 {
         a.seconds as f64 / wall,
         r.events as f64 / wall / 1e6
     );
-    EXIT_OK
+    Exit::Ok
 }
 
-fn raft_elections(a: &ElectionArgs) -> i32 {
+pub(super) fn raft_elections(a: &ElectionArgs) -> Exit {
     let mut series = Vec::new();
     for range in &a.timeout {
         match election_downtimes(a.seeds, range) {
@@ -178,18 +90,18 @@ fn raft_elections(a: &ElectionArgs) -> i32 {
         );
         if let Err(e) = crate::report::write_atomic(path, svg.as_bytes()) {
             eprintln!("error: cannot write '{}': {e}", path.display());
-            return EXIT_FAILED;
+            return Exit::Failed;
         }
     }
-    EXIT_OK
+    Exit::Ok
 }
 
 /// Runs `seeds` seeds of a leader crash with election timeouts `range` ("lo,hi"); prints
 /// and returns the downtimes (ms) of the seeds that elected a new leader.
-fn election_downtimes(seeds: u64, range: &str) -> Result<Vec<f64>, i32> {
+fn election_downtimes(seeds: u64, range: &str) -> Result<Vec<f64>, Exit> {
     let Some((lo, hi)) = range.split_once(',') else {
         eprintln!("error: --timeout takes two durations, e.g. 150ms,300ms");
-        return Err(super::EXIT_BAD_INPUT);
+        return Err(Exit::BadInput);
     };
     let faults = r#"(at: "2s", do: Crash(Role("leader")))"#;
     let text = raft_scenario(5, 50.0, (lo.trim(), hi.trim()), faults);
@@ -197,7 +109,7 @@ fn election_downtimes(seeds: u64, range: &str) -> Result<Vec<f64>, i32> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return Err(super::EXIT_BAD_INPUT);
+            return Err(Exit::BadInput);
         }
     };
     let mut downs = Vec::new();
