@@ -1,5 +1,12 @@
 //! What a run records: client operations, the fault log and protocol observations.
 //!
+//! Client operations come in two forms. Register reads and writes, which every system so
+//! far records and which the specialised linearizability search checks, are [`OpRecord`]s
+//! (small, one per logical operation). Everything else — compare-and-set, list appends and
+//! reads, multi-key transactions — is the general history: [`Operation`]s of a [`Call`] and
+//! the [`Reply`] the client saw, checked against a system's sequential specification
+//! (`check::model`).
+//!
 //! The history is the omniscient observer's record: every time in it is true simulated
 //! time, never a node's local clock. Metrics and checkers are plain functions of it.
 
@@ -112,6 +119,88 @@ impl std::fmt::Display for FaultName {
     }
 }
 
+/// One client operation of any kind, as the client saw it: what it asked (`input`), what it
+/// was told (`output`) and when. The rules a checker reads it by:
+///
+/// - `complete: Some(t)`: took effect exactly once, at some instant in `[invoke, t]`.
+/// - `complete: None` (timed out, or in flight at the run's end): may or may not have taken
+///   effect, at any instant from `invoke` on; its output is then unknown (`None`).
+/// - `output: None` with a completion: took effect; what it returned is not known.
+/// - An operation that surely did not take effect (refused) is not recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Operation<I, O> {
+    pub client: ClientId,
+    pub input: I,
+    pub output: Option<O>,
+    pub invoke: SimTime,
+    pub complete: Option<SimTime>,
+}
+
+/// A client's request in the general history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Call {
+    Read {
+        key: u64,
+    },
+    Write {
+        key: u64,
+        value: u64,
+    },
+    /// Sets `new` if the key holds `expected` (never if it is absent).
+    Cas {
+        key: u64,
+        expected: u64,
+        new: u64,
+    },
+    /// Appends `value` to the key's list.
+    Append {
+        key: u64,
+        value: u64,
+    },
+    /// Reads the key's whole list.
+    ReadList {
+        key: u64,
+    },
+    /// An atomic multi-key transaction: its steps in program order.
+    Txn(Vec<MicroOp>),
+}
+
+/// One step of a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MicroOp {
+    Read { key: u64 },
+    Write { key: u64, value: u64 },
+}
+
+impl MicroOp {
+    pub fn key(&self) -> u64 {
+        match *self {
+            MicroOp::Read { key } | MicroOp::Write { key, .. } => key,
+        }
+    }
+}
+
+/// What a client was told, in the general history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    /// A read's value (`None`: absent).
+    Value(Option<u64>),
+    /// A write or an append was applied.
+    Done,
+    /// Whether a compare-and-set swapped.
+    Swapped(bool),
+    /// A list read's list.
+    List(Vec<u64>),
+    /// A committed transaction's reads, one per read step, in order.
+    Reads(Vec<Option<u64>>),
+}
+
+/// An operation of the general history.
+pub type GeneralOp = Operation<Call, Reply>;
+
 /// One fault action as it happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FaultRecord {
@@ -146,7 +235,10 @@ pub struct Violation {
 /// Everything a run records.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct History {
+    /// Register reads and writes.
     pub ops: Vec<OpRecord>,
+    /// Every other kind of client operation (see [`Operation`]).
+    pub general: Vec<GeneralOp>,
     pub faults: Vec<FaultRecord>,
     pub observations: Vec<Observation>,
     pub violations: Vec<Violation>,

@@ -15,7 +15,7 @@
 //! written for other message and timer types runs inside a process through a scoped
 //! context ([`Context::scope`]).
 
-use crate::history::{History, Observation, OpRecord};
+use crate::history::{GeneralOp, History, Observation, OpRecord};
 use crate::sim::{RngStream, SimDuration, SimTime};
 pub mod clock;
 pub mod disk;
@@ -240,8 +240,10 @@ pub trait Context {
     fn rng(&mut self) -> &mut RngStream;
     /// Records an observation for metrics and checkers.
     fn observe(&mut self, name: &'static str, value: i64);
-    /// Appends a finished client operation to the run's history.
+    /// Appends a finished register operation to the run's history.
     fn record_op(&mut self, op: OpRecord);
+    /// Appends an operation of the general history (CAS, lists, transactions).
+    fn record(&mut self, op: GeneralOp);
 
     /// Arms a timer that fires after `after` of *local* clock time (a fast clock fires early).
     #[inline]
@@ -334,6 +336,10 @@ where
     fn record_op(&mut self, op: OpRecord) {
         self.inner.record_op(op);
     }
+    #[inline]
+    fn record(&mut self, op: GeneralOp) {
+        self.inner.record(op);
+    }
 }
 
 /// A process's window on its node during one callback: the root [`Context`], built by the
@@ -425,5 +431,11 @@ impl<P: Process> Context for NodeContext<'_, P> {
     fn record_op(&mut self, op: OpRecord) {
         debug_assert!(op.complete >= op.invoke, "an operation completes after it is invoked");
         self.history.ops.push(op);
+    }
+
+    fn record(&mut self, op: GeneralOp) {
+        assert!(op.complete.is_none_or(|c| c >= op.invoke), "an operation completes after it is invoked");
+        assert!(op.complete.is_some() || op.output.is_none(), "an operation without completion has no reply");
+        self.history.general.push(op);
     }
 }

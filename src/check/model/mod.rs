@@ -8,7 +8,8 @@
 //!   `SequentialSpec`: an initial state, a step that says whether an operation's output is
 //!   possible from a state (and the state after it), and a partition of a history into parts
 //!   that are checked apart.
-//! - [`Operation`], one client operation of any system, with what the client saw of it.
+//! - [`Operation`] (the history's), one client operation of any system, with what the
+//!   client saw of it; [`general`] reads the general history's calls into each model's.
 //! - [`check`]: Wing and Gong's search with Lowe's memo, per part (the algorithm and why it
 //!   is sound are set out in `search.rs`).
 //! - Four models: [`Register`] and [`CasRegister`] (a value per key), [`ListAppend`]
@@ -55,6 +56,7 @@
 //! - Models are deterministic: from a state, an input and an output there is at most one
 //!   next state. A model that needs nondeterminism must fold it into its state.
 
+pub mod general;
 mod list_append;
 mod register;
 mod search;
@@ -70,24 +72,11 @@ pub use register::{
 pub use search::{check, Config, Counterexample, PartReport, PartResult, Report, Verdict};
 pub use txn::{MicroOp, TxnInput, TxnKv, TxnOutput};
 
-use crate::history::ClientId;
+pub use crate::history::Operation;
 use crate::sim::SimTime;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
-
-/// One client operation, as the checker reads it (see the module docs for the rules).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Operation<I, O> {
-    pub client: ClientId,
-    pub input: I,
-    /// What the client was told; `None`: not known. Always `None` without a completion.
-    pub output: Option<O>,
-    pub invoke: SimTime,
-    /// When the client learned the outcome; `None`: the operation may take effect at any
-    /// instant from `invoke` on, or never (it timed out, or was in flight at the run's end).
-    pub complete: Option<SimTime>,
-}
 
 /// An operation of model `M`.
 pub type ModelOp<M> = Operation<<M as Model>::Input, <M as Model>::Output>;
@@ -215,6 +204,7 @@ fn show(value: Option<u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::ClientId;
 
     #[test]
     fn fingerprints_are_fixed_numbers() {

@@ -15,22 +15,8 @@
 //! whose reads are partly known is given with no output (any reads accepted).
 
 use super::{mix64, show, Model, ModelOp};
+pub use crate::history::MicroOp;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// One step of a transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MicroOp {
-    Read { key: u64 },
-    Write { key: u64, value: u64 },
-}
-
-impl MicroOp {
-    pub fn key(&self) -> u64 {
-        match *self {
-            MicroOp::Read { key } | MicroOp::Write { key, .. } => key,
-        }
-    }
-}
 
 /// A transaction: its micro-operations in program order.
 #[derive(Clone, Debug, PartialEq, Eq)]
