@@ -51,6 +51,7 @@
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod components;
 pub mod history;
 pub mod metrics;
 pub mod process;

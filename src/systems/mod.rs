@@ -15,6 +15,7 @@
 //! Adding a system: a folder with a type implementing [`System`], one line in the list.
 //! docs/extending.md walks through one.
 
+pub mod failover;
 pub mod kv;
 pub mod raft;
 
@@ -90,6 +91,8 @@ systems! {
     KeyValue => kv::KeyValue,
     /// A Raft cluster with a replicated key-value store.
     Raft => raft::Raft,
+    /// A primary and its backups: heartbeats, failure detection, promotion and fencing.
+    Failover => failover::Failover,
 }
 
 /// Reads a system's config from the fields of a struct variant (`Raft(heartbeat: ..)`).

@@ -2,8 +2,10 @@
 
 mod check;
 mod common;
+mod components;
 mod crash;
 mod determinism;
+mod failover;
 mod fault_errors;
 mod faults;
 mod hello_kv;
