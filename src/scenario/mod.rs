@@ -31,8 +31,9 @@ pub trait SystemSection: DeserializeOwned + Serialize + Clone + fmt::Debug {
     fn properties(&self) -> Vec<&'static str>;
     /// The "sometimes" events `Sometimes(..)` may use: the system's, then the world's.
     fn sometimes(&self) -> Vec<&'static str>;
-    /// The system that declares the "sometimes" event `name`, if one does (for a hint).
-    fn sometimes_owner(name: &str) -> Option<&'static str>;
+    /// The system that declares the property or "sometimes" event `name`, if another does
+    /// (for a hint: "applies to Raft systems only").
+    fn owner(name: &str) -> Option<&'static str>;
 }
 
 /// The closest of `known` to `found`, if it is close enough to be a misspelling.

@@ -194,10 +194,14 @@ fn validate_expectations<S: SystemSection>(s: &RawScenario<S>) -> Check {
                 if !s.system.properties().contains(&name.as_str()) =>
             {
                 let known = s.system.properties();
-                let list = match super::did_you_mean(name, &known) {
-                    Some(close) => format!("did you mean '{close}'?"),
-                    None if known.is_empty() => "this system has no named properties".to_string(),
-                    None => format!(
+                let list = match (super::did_you_mean(name, &known), S::owner(name)) {
+                    (Some(close), _) => format!("did you mean '{close}'?"),
+                    (None, Some(owner)) => format!(
+                        "it applies to {owner} systems only; this system has: {}",
+                        known.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
+                    ),
+                    (None, None) if known.is_empty() => "this system has no named properties".to_string(),
+                    (None, None) => format!(
                         "known: {}",
                         known.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
                     ),
@@ -231,7 +235,7 @@ fn validate_sometimes<S: SystemSection>(s: &RawScenario<S>, i: usize, name: &str
         return Ok(());
     }
     let list = known.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
-    if let Some(owner) = S::sometimes_owner(name) {
+    if let Some(owner) = S::owner(name) {
         fail(
             format!("expect[{i}][0]"),
             format!("'{name}' applies to {owner} systems only; this system has: {list}"),

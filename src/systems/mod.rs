@@ -332,10 +332,10 @@ impl SystemSection for AnySystem {
         names
     }
 
-    fn sometimes_owner(name: &str) -> Option<&'static str> {
-        AnySystem::catalogue().into_iter().find_map(|(system, props)| {
-            props.iter().any(|p| p.kind == PropertyKind::Sometimes && p.name == name).then_some(system)
-        })
+    fn owner(name: &str) -> Option<&'static str> {
+        AnySystem::catalogue()
+            .into_iter()
+            .find_map(|(system, props)| props.iter().any(|p| p.name == name).then_some(system))
     }
 }
 

@@ -523,3 +523,26 @@ fn after_quiet_after_the_nemesis_stops_and_recovery_is_judged() {
     assert!(!v.holds);
     assert!(v.measured.contains("no leader elected since quiet_after (3 s)"), "{v:?}");
 }
+
+/// A misspelled role used to validate, target nobody and let `run` exit 0 having crashed
+/// nothing; now `validate`, `run` and `check` all refuse it: exit 2, file:line:column.
+#[test]
+fn a_misspelled_role_is_bad_input_for_every_command() {
+    let text = std::fs::read_to_string("scenarios/raft-leader-crash.ron")
+        .expect("readable")
+        .replace(r#"Crash(Role("leader"))"#, r#"Crash(Role("leeder"))"#);
+    let dir = folder(&[("typo.ron", &text)]);
+    let file = dir.path().join("typo.ron");
+    for args in [
+        vec!["validate", path(&file)],
+        vec!["run", path(&file)],
+        vec!["check", path(&file), "--seeds", "1..2"],
+    ] {
+        let (code, _, err) = stormglass(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("typo.ron:") && err.contains("unknown role 'leeder'; did you mean 'leader'?"),
+            "{args:?}: {err}"
+        );
+    }
+}

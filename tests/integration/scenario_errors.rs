@@ -117,6 +117,13 @@ cases! {
     unknown_node_in_crash_target: "Crash(Node(\"kv\"))" => "Crash(Node(\"kb\"))";
     unknown_node_in_nodes_target: "Crash(Node(\"kv\"))" => "Crash(Nodes([\"kv\", \"kb\"]))";
     unknown_zone_in_fault_target: "Crash(Node(\"kv\"))" => "Crash(Zone(\"c\"))";
+    // Names a system declares: roles, properties, sometimes events.
+    misspelled_role: "Crash(Node(\"kv\"))" => "Crash(Role(\"sever\"))";
+    role_of_another_system: "Crash(Node(\"kv\"))" => "Crash(OneWithRole(\"leader\"))";
+    misspelled_property: "    faults: [" => "    expect: [Property(\"linearisable\")],\n    faults: [";
+    property_of_another_system: "    faults: [" => "    expect: [Property(\"election_safety\")],\n    faults: [";
+    misspelled_sometimes_event: "    faults: [" => "    expect: [Sometimes(\"FaultFird\")],\n    faults: [";
+    sometimes_event_of_another_system: "    faults: [" => "    expect: [Sometimes(\"LeaderElected\")],\n    faults: [";
     // Faults.
     fault_after_the_end: "at: \"30s\"" => "at: \"70s\"";
     partition_with_one_group: "groups: [[\"kv\"], [\"spare\", \"client-0\"]]" => "groups: [[\"kv\", \"spare\"]]";
