@@ -4,7 +4,7 @@
 //! runtime objects by `simulation`. Unknown fields are errors. Field-local checks (a
 //! duration's syntax, a probability's range) happen while parsing, so their errors carry
 //! the exact position from `ron`. They serialize back to RON that parses to the same
-//! scenario (durations in their shortest exact form), which is how `check::shrink` writes
+//! scenario (durations in their shortest exact form), which is how `sweep::shrink` writes
 //! a shrunk scenario file.
 
 use crate::sim::{parse_duration, SimDuration};
