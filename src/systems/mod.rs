@@ -190,9 +190,9 @@ impl Setup<'_> {
         NodeId(u32::try_from(i).expect("fewer than 2^32 nodes"))
     }
 
-    /// The client's index among the workload's clients, if `id` is a client node.
-    pub fn client(&self, id: NodeId) -> Option<crate::history::ClientId> {
-        (id.0 >= self.first_client).then(|| crate::history::ClientId(id.0 - self.first_client))
+    /// What a spawner needs to build the workload's clients (it outlives the setup).
+    pub fn clients(&self) -> Clients {
+        Clients { first: self.first_client, spec: self.workload.clone() }
     }
 
     /// The names of the topology's nodes (clients excluded), in order.
@@ -200,6 +200,31 @@ impl Setup<'_> {
         self.nodes[..self.first_client as usize].iter().map(|n| n.name.clone()).collect()
     }
 }
+
+/// The workload's clients, for a spawner: node `id` is a client if it comes after the
+/// topology's nodes, and drives the workload with its own driver.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    first: u32,
+    spec: Arc<WorkloadSpec>,
+}
+
+impl Clients {
+    /// The driver of client node `id` (a fresh one: at the start, or at a restart), or
+    /// `None` if `id` is not a client.
+    pub fn driver(&self, id: NodeId) -> Option<crate::workload::Driver> {
+        let client = crate::history::ClientId(id.0.checked_sub(self.first)?);
+        Some(crate::workload::Driver::new(client, self.spec.clone()))
+    }
+}
+
+/// The property every key-value system declares: its register history is linearizable
+/// (checked by `check::durability::key_checks`).
+pub const LINEARIZABLE: PropertyDecl = PropertyDecl {
+    name: "linearizable",
+    kind: PropertyKind::Always,
+    meaning: "the clients' reads and writes have one order, consistent with real time, in which every read sees the latest write",
+};
 
 /// What a system brings to a run: how its processes are built (at the start and at every
 /// restart, from the node's durable disk), and its online monitor.

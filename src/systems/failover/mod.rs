@@ -101,14 +101,15 @@ impl System for Failover {
         PropertyDecl {
             name: "single_primary",
             kind: PropertyKind::Always,
-            meaning: "no replica answers as primary an operation it sequenced after another took a newer epoch",
+            meaning:
+                "no replica answers as primary an operation it sequenced after another took a newer epoch",
         },
+        super::LINEARIZABLE,
         PropertyDecl {
-            name: "linearizable",
-            kind: PropertyKind::Always,
-            meaning: "the clients' reads and writes have one order, consistent with real time, in which every read sees the latest write",
+            name: "FailedOver",
+            kind: PropertyKind::Sometimes,
+            meaning: "a backup promoted itself",
         },
-        PropertyDecl { name: "FailedOver", kind: PropertyKind::Sometimes, meaning: "a backup promoted itself" },
         PropertyDecl {
             name: "SteppedDown",
             kind: PropertyKind::Sometimes,
@@ -158,14 +159,11 @@ impl System for Failover {
 
     fn build(c: &FailoverSection, setup: &Setup) -> Parts<FailoverNode> {
         let params = Arc::new(params(c, setup));
-        let spec = setup.workload.clone();
-        let first_client = setup.first_client;
+        let clients = setup.clients();
         let spawner: Spawner<FailoverNode> = Box::new(move |id, disk| {
             if params.replicas.contains(&id) {
                 FailoverNode::Replica(Box::new(Replica::recover(params.clone(), id, disk)))
-            } else if id.0 >= first_client {
-                let driver =
-                    crate::workload::Driver::new(crate::history::ClientId(id.0 - first_client), spec.clone());
+            } else if let Some(driver) = clients.driver(id) {
                 FailoverNode::Client(FoClient::new(driver, params.replicas.clone()))
             } else {
                 FailoverNode::Idle

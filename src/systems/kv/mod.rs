@@ -7,11 +7,10 @@
 
 pub mod node;
 
-use super::{Judgement, Parts, PropertyDecl, PropertyKind, RoleDecl, Setup, System};
+use super::{Judgement, Parts, PropertyDecl, RoleDecl, Setup, System};
 use crate::check::durability::{durability, key_checks};
 use crate::process::NodeId;
 use crate::scenario::raw::{one_second, yes, Dur};
-use crate::workload::Driver;
 use crate::world::{Spawner, World};
 use node::{KvClient, KvNode, KvServer, KvServerConfig};
 use serde::{Deserialize, Serialize};
@@ -55,11 +54,7 @@ pub const CHECKSUM_MISMATCH: &str = "checksum_mismatch";
 
 impl System for KeyValue {
     const NAME: &'static str = "KeyValue";
-    const PROPERTIES: &'static [PropertyDecl] = &[PropertyDecl {
-        name: "linearizable",
-        kind: PropertyKind::Always,
-        meaning: "the clients' reads and writes have one order, consistent with real time, in which every read sees the latest write",
-    }];
+    const PROPERTIES: &'static [PropertyDecl] = &[super::LINEARIZABLE];
     const ROLES: &'static [RoleDecl] = &[
         RoleDecl { name: "server", meaning: "the key-value server" },
         RoleDecl { name: "client", meaning: "a workload client" },
@@ -82,13 +77,11 @@ impl System for KeyValue {
     fn build(config: &KvConfig, setup: &Setup) -> Parts<KvNode> {
         let server = setup.id_of(&config.server);
         let server_config = config.server_config();
-        let spec = setup.workload.clone();
-        let first_client = setup.first_client;
+        let clients = setup.clients();
         let spawner: Spawner<KvNode> = Box::new(move |id: NodeId, disk| {
             if id == server {
                 KvNode::Server(KvServer::recover(server_config, disk))
-            } else if id.0 >= first_client {
-                let driver = Driver::new(crate::history::ClientId(id.0 - first_client), spec.clone());
+            } else if let Some(driver) = clients.driver(id) {
                 KvNode::Client(KvClient { driver, server })
             } else {
                 KvNode::Idle

@@ -257,10 +257,13 @@ impl System for Raft {
         always("log_matching", "two logs with an entry of the same index and term are identical up to it"),
         always("leader_completeness", "a leader's log holds every entry committed in an earlier term"),
         always("state_machine_safety", "no two servers apply different entries at one index"),
-        always("linearizable", "the clients' reads and writes have one order, consistent with real time, in which every read sees the latest write"),
+        crate::systems::LINEARIZABLE,
         sometimes("LeaderElected", "a Raft leader was elected"),
         sometimes("LeaderChanged", "a second leader was elected (any term)"),
-        sometimes("SplitVote", "an election term ended without a leader (a split vote, or a candidate cut off)"),
+        sometimes(
+            "SplitVote",
+            "an election term ended without a leader (a split vote, or a candidate cut off)",
+        ),
         sometimes("TermAboveOne", "the highest term reached is above 1"),
     ];
     const ROLES: &'static [RoleDecl] = &[
@@ -280,14 +283,11 @@ impl System for Raft {
 
     fn build(section: &RaftSection, setup: &Setup) -> Parts<RaftNode> {
         let config = Arc::new(section.config(Self::servers(section, setup)));
-        let spec = setup.workload.clone();
-        let first_client = setup.first_client;
+        let clients = setup.clients();
         let spawner: Spawner<RaftNode> = Box::new(move |id, disk| {
             if config.servers.contains(&id) {
                 RaftNode::Server(Box::new(RaftServer::recover(config.clone(), id, disk)))
-            } else if id.0 >= first_client {
-                let driver =
-                    crate::workload::Driver::new(crate::history::ClientId(id.0 - first_client), spec.clone());
+            } else if let Some(driver) = clients.driver(id) {
                 RaftNode::Client(RaftClient::new(driver, config.servers.clone()))
             } else {
                 RaftNode::Idle
