@@ -38,6 +38,9 @@ pub const PROMOTED: &str = "promoted";
 pub const STEPPED_DOWN: &str = "stepped_down";
 /// Observed when a deposed primary is refused with a newer epoch (value: that epoch).
 pub const FENCED: &str = "fenced";
+/// Observed when a backup that was not in sync promotes itself after a long silence
+/// (value: its epoch before): it may lack acknowledged writes.
+pub const UNCLEAN: &str = "unclean_promotion";
 
 /// The scenario's `system: Failover(...)` section.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -59,8 +62,9 @@ pub struct FailoverSection {
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum FailoverBug {
-    /// Epochs are never compared: a deposed primary goes on serving and replicas apply
-    /// whatever they are sent (split brain).
+    /// No fencing of any kind: epochs are never compared and the pause detector is off,
+    /// so a deposed primary goes on serving and replicas apply whatever they are sent
+    /// (split brain).
     NoFencing,
 }
 

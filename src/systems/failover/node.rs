@@ -29,9 +29,10 @@
 //! writes acknowledged, learns the new epoch and steps down. A replica that adopts an epoch
 //! asks the new primary to `Join` and gets its whole store (`Snapshot`) before it is in sync.
 //!
-//! **Broken variant** (`bugs: [NoFencing]`): epochs are not compared. A deposed primary
-//! goes on serving from its stale store, and replicas apply whatever they are sent: two
-//! primaries at once (split brain), caught by the `single_primary` property, by
+//! **Broken variant** (`bugs: [NoFencing]`): no fencing of any kind — epochs are not
+//! compared and the pause detector is off (replication and joining work as usual). A
+//! deposed primary goes on serving from its stale store, and replicas apply whatever they
+//! are sent: two primaries at once (split brain), caught by the `single_primary` property, by
 //! linearizability and by the durability check.
 //!
 //! Clients follow the primary: a refusal names the primary the replica believes in, and an
@@ -124,6 +125,9 @@ impl Message for FoMsg {
     }
 }
 
+/// Silences in a row after which a backup that is not synced promotes itself anyway.
+pub const UNCLEAN_AFTER: u32 = 10;
+
 /// One write as the log keeps it: the client's request (client node and request id, so a
 /// retried request is applied once) and what it writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,6 +182,8 @@ struct Waiting {
     value: Option<u64>,
     /// In-sync backups that have not acknowledged it.
     missing: BTreeSet<NodeId>,
+    /// What was sent, to send it again to a backup that has not acknowledged it.
+    write: Option<Write>,
     /// When it was sent (local time), for dropping a backup that never answers.
     sent: crate::sim::SimTime,
     /// When it was sequenced (true time: a fact for the monitor, never read by the model).
@@ -209,6 +215,11 @@ pub struct Replica {
     in_sync: BTreeSet<NodeId>,
     waiting: BTreeMap<u64, Waiting>,
     pacemaker: Pacemaker,
+    /// Backup only: whether it holds everything the primary it follows has (it joined, and
+    /// has not been dropped since). Only a synced backup may promote itself, except after
+    /// a long silence ([`UNCLEAN_AFTER`] suspicions in a row).
+    synced: bool,
+    unsynced_suspicions: u32,
     /// Primary only: when the pacemaker last ticked (local time).
     last_tick: Option<crate::sim::SimTime>,
     detector: Detector,
@@ -242,6 +253,8 @@ impl Replica {
             in_sync: BTreeSet::new(),
             waiting: BTreeMap::new(),
             pacemaker,
+            synced: false,
+            unsynced_suspicions: 0,
             last_tick: None,
             detector,
             params,
@@ -293,10 +306,28 @@ impl Replica {
                 // than decide alone; if nobody leads, this one promotes again later.
                 self.step_down(cx);
             } else {
-                self.drop_silent_backups(cx);
+                self.tend_backups(cx);
             }
         } else if self.detector.on_timer((id, t)) && self.role == Role::Backup {
+            self.on_suspicion(cx);
+        }
+    }
+
+    /// The primary has been silent for the detector's timeout. A synced backup takes
+    /// over; one that is not (it was dropped, or never joined) would lose what it lacks,
+    /// so it waits — and takes over anyway after [`UNCLEAN_AFTER`] silences in a row
+    /// (an unclean promotion: nobody better is left), observed as such.
+    fn on_suspicion(&mut self, cx: &mut impl Cx<FailoverNode>) {
+        if self.synced || !self.fencing() {
             self.promote(cx);
+            return;
+        }
+        self.unsynced_suspicions += 1;
+        if self.unsynced_suspicions >= UNCLEAN_AFTER {
+            cx.observe(super::UNCLEAN, self.epoch as i64);
+            self.promote(cx);
+        } else {
+            self.detector.heard(&mut cx.scope(FoMsg::Beat, FoTimer::Heartbeat));
         }
     }
 
@@ -309,6 +340,8 @@ impl Replica {
             return;
         }
         self.role = Role::Primary;
+        self.synced = false;
+        self.unsynced_suspicions = 0;
         self.primary = Some(cx.id());
         self.in_sync.clear();
         self.applied = 0;
@@ -341,8 +374,10 @@ impl Replica {
         from_primary: bool,
     ) -> bool {
         if !self.fencing() {
-            if from_primary && self.role == Role::Backup {
+            // Epochs are not compared; a backup still joins the primary it hears from.
+            if from_primary && self.role == Role::Backup && self.primary != Some(src) {
                 self.primary = Some(src);
+                cx.send(src, FoMsg::Join { epoch });
             }
             return true;
         }
@@ -357,6 +392,7 @@ impl Replica {
                 self.step_down(cx);
             }
             self.primary = from_primary.then_some(src);
+            self.synced = false;
             self.applied = 0;
             self.ahead.clear();
             if from_primary {
@@ -422,6 +458,7 @@ impl Replica {
             }
             FoMsg::Rejoin { epoch } => {
                 if self.check_epoch(cx, src, epoch, true) && self.role == Role::Backup {
+                    self.synced = false;
                     cx.send(src, FoMsg::Join { epoch: self.epoch });
                 }
             }
@@ -477,7 +514,8 @@ impl Replica {
             cx.send(b, FoMsg::Replicate { epoch: self.epoch, seq, write });
         }
         let (sent, sequenced) = (cx.now(), cx.true_now());
-        let waiting = Waiting { client, id: req.id, value, missing: self.in_sync.clone(), sent, sequenced };
+        let missing = self.in_sync.clone();
+        let waiting = Waiting { client, id: req.id, value, missing, write, sent, sequenced };
         self.waiting.insert(seq, waiting);
         self.answer_done(cx);
     }
@@ -554,6 +592,8 @@ impl Replica {
         self.done = log.iter().map(|w| (w.client, w.id)).collect();
         self.log = log;
         self.applied = seq;
+        self.synced = true;
+        self.unsynced_suspicions = 0;
         // Replicates that overtook the snapshot wait in `ahead`: apply what now follows.
         self.ahead.retain(|&s, _| s > seq);
         self.apply_ready(cx, src);
@@ -579,22 +619,29 @@ impl Replica {
         }
     }
 
-    /// At each beat: a backup that has owed a write for `timeout` leaves the in-sync set.
-    fn drop_silent_backups(&mut self, cx: &mut impl Cx<FailoverNode>) {
+    /// At each beat: what a backup has owed for a heartbeat is sent to it again (a lost
+    /// message is not a dead backup); a backup that has owed something for `timeout`
+    /// leaves the in-sync set; and every replica out of it is asked to join, at every
+    /// beat until it does (so a dropped backup learns that it may not promote itself).
+    fn tend_backups(&mut self, cx: &mut impl Cx<FailoverNode>) {
         let now = cx.now();
+        let age = |w: &Waiting| now.0.saturating_sub(w.sent.0);
         let late: BTreeSet<NodeId> = (self.waiting.values())
-            .filter(|w| now.0.saturating_sub(w.sent.0) >= self.params.timeout.0)
+            .filter(|w| age(w) >= self.params.timeout.0)
             .flat_map(|w| w.missing.iter().copied())
             .collect();
-        if late.is_empty() {
-            return;
-        }
         self.in_sync.retain(|b| !late.contains(b));
-        for w in self.waiting.values_mut() {
+        for (&seq, w) in self.waiting.iter_mut() {
             w.missing.retain(|b| !late.contains(b));
+            if age(w) >= self.params.heartbeat.0 {
+                for &b in &w.missing {
+                    cx.send(b, FoMsg::Replicate { epoch: self.epoch, seq, write: w.write });
+                }
+            }
         }
-        for &b in &late {
-            cx.send(b, FoMsg::Rejoin { epoch: self.epoch });
+        let me = cx.id();
+        for &r in self.params.replicas.iter().filter(|&&r| r != me && !self.in_sync.contains(&r)) {
+            cx.send(r, FoMsg::Rejoin { epoch: self.epoch });
         }
         self.answer_done(cx);
     }
@@ -611,11 +658,13 @@ pub struct FoClient {
     pub driver: Driver,
     replicas: Vec<NodeId>,
     target: usize,
+    /// Where each request's current attempt went.
+    sent_to: crate::workload::idmap::IdMap<NodeId>,
 }
 
 impl FoClient {
     pub fn new(driver: Driver, replicas: Vec<NodeId>) -> Self {
-        FoClient { driver, replicas, target: 0 }
+        FoClient { driver, replicas, target: 0, sent_to: Default::default() }
     }
 
     fn send(&mut self, cx: &mut impl Cx<FailoverNode>, req: Option<Request>) {
@@ -624,7 +673,9 @@ impl FoClient {
                 // Any replica that takes it may apply it, whatever it answers later.
                 self.driver.mark_uncertain(req.id);
             }
-            cx.send(self.replicas[self.target], FoMsg::Request(req));
+            let to = self.replicas[self.target];
+            self.sent_to.insert(req.id, to);
+            cx.send(to, FoMsg::Request(req));
         }
     }
 
@@ -632,8 +683,13 @@ impl FoClient {
         if !self.driver.is_live(&t) {
             return;
         }
-        if matches!(t, ClientTimer::AttemptTimeout { .. }) {
-            self.target = (self.target + 1) % self.replicas.len();
+        if let ClientTimer::AttemptTimeout { req, .. } = t {
+            // Move on only if the client still targets the replica that did not answer:
+            // the timeouts of a burst sent to a dead primary come due one after another,
+            // after a refusal may already have pointed the client at the new one.
+            if self.sent_to.remove(req) == Some(self.replicas[self.target]) {
+                self.target = (self.target + 1) % self.replicas.len();
+            }
         }
         let req = self.driver.on_timer(&mut cx.scope(|m| m, FoTimer::Client), t);
         self.send(cx, req);
@@ -660,6 +716,9 @@ impl FoClient {
         // A refusal goes to the retry policy; a retried attempt goes to the new target.
         let result = result.map_err(|_| ());
         self.driver.on_reply(&mut cx.scope(|m| m, FoTimer::Client), id, result);
+        if self.driver.pending_request(id).is_none() {
+            self.sent_to.remove(id);
+        }
     }
 }
 
