@@ -278,6 +278,9 @@ pub struct FailoverReport {
     /// Primaries that stepped down, and how many of them were refused with a newer epoch.
     pub stepped_down: u64,
     pub fenced: u64,
+    /// Promotions of a backup that was not in sync (after a long silence): they may lose
+    /// acknowledged writes.
+    pub unclean: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -298,6 +301,7 @@ fn report(world: &World<FailoverNode>) -> SystemReport {
         .collect();
     let fenced = h.observations.iter().filter(|o| o.name == FENCED).count() as u64;
     let stepped_down = h.observations.iter().filter(|o| o.name == STEPPED_DOWN).count() as u64;
+    let unclean = h.observations.iter().filter(|o| o.name == UNCLEAN).count() as u64;
     let mut t =
         Table::new(&[("replica", Align::Left), ("epoch", Align::Right), ("promoted at (s)", Align::Right)]);
     for p in &promotions {
@@ -307,15 +311,19 @@ fn report(world: &World<FailoverNode>) -> SystemReport {
     f.figure("promotions", promotions.len().to_string());
     f.figure("primaries stepped down", stepped_down.to_string());
     f.figure("refused with a newer epoch (fenced)", fenced.to_string());
+    f.figure("unclean promotions (a backup not in sync)", unclean.to_string());
     let mut terminal = vec![(
         "failover",
-        format!("{} promotions, {stepped_down} primaries stepped down, {fenced} fenced", promotions.len()),
+        format!(
+            "{} promotions ({unclean} unclean), {stepped_down} primaries stepped down, {fenced} fenced",
+            promotions.len()
+        ),
     )];
     for p in promotions.iter().skip(1).take(12) {
         terminal.push(("promotion", format!("{} took epoch {} at {:.3} s", p.node, p.epoch, p.at_s)));
     }
     SystemReport {
-        figures: Some(("failover", Arc::new(FailoverReport { promotions, stepped_down, fenced }))),
+        figures: Some(("failover", Arc::new(FailoverReport { promotions, stepped_down, fenced, unclean }))),
         sections: vec![Section { title: "Failover", blocks: vec![Block::Table(f), Block::Table(t)] }],
         terminal,
     }

@@ -89,9 +89,12 @@ pub enum FoMsg {
     Join {
         epoch: u64,
     },
-    /// From the primary to a backup it dropped from the in-sync set: join again.
+    /// From the primary to a replica out of its in-sync set: join again. `since` is the
+    /// primary's sequence when it sent this, so a backup that has joined since can tell a
+    /// stale one.
     Rejoin {
         epoch: u64,
+        since: u64,
     },
     /// The primary's whole log (every write, in order), for a joining backup.
     Snapshot {
@@ -117,7 +120,7 @@ impl Message for FoMsg {
             | FoMsg::Ack { epoch: e, .. }
             | FoMsg::Fenced { epoch: e }
             | FoMsg::Join { epoch: e }
-            | FoMsg::Rejoin { epoch: e }
+            | FoMsg::Rejoin { epoch: e, .. }
             | FoMsg::Snapshot { epoch: e, .. } => *e = flip_bit_u64(*e, rng),
             FoMsg::Request(req) => req.key = flip_bit_u64(req.key, rng),
             FoMsg::Reply { id, .. } => *id = flip_bit_u64(*id, rng),
@@ -219,7 +222,13 @@ pub struct Replica {
     /// has not been dropped since). Only a synced backup may promote itself, except after
     /// a long silence ([`UNCLEAN_AFTER`] suspicions in a row).
     synced: bool,
+    /// Suspicions since it last heard a primary, installed a snapshot or promoted.
     unsynced_suspicions: u32,
+    /// When it last answered a Rejoin with a Join (local time), until a snapshot comes.
+    join_sent: Option<crate::sim::SimTime>,
+    /// The sequence of the last snapshot it installed in this epoch (`None`: none yet; it
+    /// holds the replicates it gets until one comes).
+    joined: Option<u64>,
     /// Primary only: when the pacemaker last ticked (local time).
     last_tick: Option<crate::sim::SimTime>,
     detector: Detector,
@@ -255,6 +264,8 @@ impl Replica {
             pacemaker,
             synced: false,
             unsynced_suspicions: 0,
+            join_sent: None,
+            joined: None,
             last_tick: None,
             detector,
             params,
@@ -393,6 +404,7 @@ impl Replica {
             }
             self.primary = from_primary.then_some(src);
             self.synced = false;
+            self.joined = None;
             self.applied = 0;
             self.ahead.clear();
             if from_primary {
@@ -406,8 +418,12 @@ impl Replica {
     }
 
     /// A deposed primary: stop beating, refuse what waits, watch for the new primary.
+    /// It keeps what it acknowledged, so it counts as synced (if nobody else leads, it may
+    /// take over again after the usual timeout); stepping down for a newer epoch
+    /// (`check_epoch`) makes it unsynced until it joins the new primary.
     fn step_down(&mut self, cx: &mut impl Cx<FailoverNode>) {
         self.role = Role::Backup;
+        self.synced = true;
         self.last_tick = None;
         self.pacemaker.stop(&mut cx.scope(FoMsg::Beat, FoTimer::Heartbeat));
         self.detector.heard(&mut cx.scope(FoMsg::Beat, FoTimer::Heartbeat));
@@ -422,6 +438,7 @@ impl Replica {
         match msg {
             FoMsg::Beat(Beat(epoch)) => {
                 if self.check_epoch(cx, src, epoch, true) && self.role == Role::Backup {
+                    self.unsynced_suspicions = 0;
                     self.detector.heard(&mut cx.scope(FoMsg::Beat, FoTimer::Heartbeat));
                 }
             }
@@ -456,9 +473,22 @@ impl Replica {
                     );
                 }
             }
-            FoMsg::Rejoin { epoch } => {
-                if self.check_epoch(cx, src, epoch, true) && self.role == Role::Backup {
-                    self.synced = false;
+            FoMsg::Rejoin { epoch, since } => {
+                if !self.check_epoch(cx, src, epoch, true) || self.role != Role::Backup {
+                    return;
+                }
+                if self.synced && self.joined.is_some_and(|j| since < j) {
+                    return; // sent before the snapshot this backup has installed since
+                }
+                self.synced = false;
+                // One Join per heartbeat while one is outstanding: Rejoins held during a
+                // pause arrive together, and each Join costs the primary a whole-log
+                // snapshot. (Installing a snapshot clears it.)
+                let now = cx.now();
+                let recent =
+                    self.join_sent.is_some_and(|t| now.0.saturating_sub(t.0) < self.params.heartbeat.0);
+                if !recent {
+                    self.join_sent = Some(now);
                     cx.send(src, FoMsg::Join { epoch: self.epoch });
                 }
             }
@@ -562,7 +592,9 @@ impl Replica {
             return;
         }
         self.ahead.insert(seq, write);
-        self.apply_ready(cx, src);
+        if self.joined.is_some() {
+            self.apply_ready(cx, src);
+        }
     }
 
     /// Applies, in sequence, the replicates that follow what is applied; acknowledges each.
@@ -580,6 +612,12 @@ impl Replica {
     }
 
     fn install(&mut self, cx: &mut impl Cx<FailoverNode>, src: NodeId, seq: u64, log: Vec<Write>) {
+        // A snapshot never takes a backup back: one older than what it has applied (a late
+        // answer to an earlier Join) is ignored, and so is one that brings nothing to a
+        // backup already in sync.
+        if self.joined.is_some() && (seq < self.applied || (self.synced && seq == self.applied)) {
+            return;
+        }
         let mut bytes = Vec::with_capacity(log.len() * RECORD);
         for w in &log {
             bytes.extend_from_slice(&w.encode());
@@ -593,6 +631,8 @@ impl Replica {
         self.log = log;
         self.applied = seq;
         self.synced = true;
+        self.joined = Some(seq);
+        self.join_sent = None;
         self.unsynced_suspicions = 0;
         // Replicates that overtook the snapshot wait in `ahead`: apply what now follows.
         self.ahead.retain(|&s, _| s > seq);
@@ -641,7 +681,7 @@ impl Replica {
         }
         let me = cx.id();
         for &r in self.params.replicas.iter().filter(|&&r| r != me && !self.in_sync.contains(&r)) {
-            cx.send(r, FoMsg::Rejoin { epoch: self.epoch });
+            cx.send(r, FoMsg::Rejoin { epoch: self.epoch, since: self.applied });
         }
         self.answer_done(cx);
     }
