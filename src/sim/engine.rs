@@ -130,8 +130,8 @@ pub struct Engine<E> {
     sched: Scheduler<E>,
     limits: Limits,
     events: u64,
-    /// The seq of the last handled event: with `sched.now`, where the queue's order stands.
-    last_seq: u64,
+    /// The least seq the next event at `sched.now` may carry (one past the last handled).
+    seq_floor: u64,
     digest: u64,
     trace: Option<Vec<EventRecord>>,
 }
@@ -153,7 +153,7 @@ impl<E> Engine<E> {
             sched: Scheduler { now: SimTime::ZERO, queue: EventQueue::new(), stop: false },
             limits,
             events: 0,
-            last_seq: 0,
+            seq_floor: 0,
             digest: 0,
             trace: None,
         }
@@ -208,12 +208,12 @@ impl<E> Engine<E> {
             // Scheduling never goes before `now` and stamps ever larger seqs, so the queue
             // hands out strictly increasing `(time, seq)`.
             assert!(
-                self.events == 0 || time > self.sched.now || seq > self.last_seq,
+                time > self.sched.now || seq >= self.seq_floor,
                 "events leave the queue in (time, seq) order"
             );
             self.check_limits(time)?;
             self.sched.now = time;
-            self.last_seq = seq;
+            self.seq_floor = seq + 1;
             let tag = handler.tag(&event);
             self.digest = digest_step(self.digest, time.0, seq, tag);
             if let Some(trace) = self.trace.as_mut() {

@@ -199,7 +199,7 @@ impl<P: Process> World<P> {
             history: &mut self.history,
         };
         f(process, &mut cx);
-        assert!(cx.elapsed >= elapsed, "a callback's work only adds up");
+        debug_assert!(cx.elapsed >= elapsed, "a callback's work only adds up");
         let elapsed = cx.elapsed;
         if let Some(monitor) = self.monitor.as_mut() {
             monitor(now + elapsed, id, process, &mut self.history.violations);
@@ -352,7 +352,7 @@ impl<P: Process> World<P> {
         let node = &mut self.nodes[dst.index()];
         if let Some(w) = worker {
             // Paired with `first_free` in `on_deliver` and `on_worker_done`.
-            assert!(node.free_at[w] <= now, "a request starts on a free worker");
+            debug_assert!(node.free_at[w] <= now, "a request starts on a free worker");
         }
         let start = match (&node.service, worker) {
             (Some(service), Some(_)) => {

@@ -363,7 +363,7 @@ impl RaftServer {
             }
             RaftTimer::Heartbeat | RaftTimer::Client(_) => {}
         }
-        self.check_step(&before);
+        self.check_callback(&before);
     }
 
     // ---- invariants ----
@@ -379,16 +379,44 @@ impl RaftServer {
         }
     }
 
-    /// Checks one callback's changes against the watermarks it started from: within an
-    /// incarnation the term never decreases (so never below the term recovered from disk,
-    /// the first watermark), nor do the commit and applied indexes; a vote, once cast, stays
-    /// for the rest of its term; a leader's log only grows while it leads in one term (its
-    /// old entries untouched: the ghost digest of the old length is unchanged). Then the
-    /// state's own invariants. O(1).
-    fn check_step(&self, before: &Watermarks) {
+    /// After every callback: the checks of `check_step`, the cheap ones (five comparisons:
+    /// the monotonic term and indexes and the indexes' bounds) in release builds too, the
+    /// rest in debug builds.
+    #[inline]
+    fn check_callback(&self, before: &Watermarks) {
+        self.check_monotonic(before);
+        self.check_indexes();
+        #[cfg(debug_assertions)]
+        self.check_step(before);
+    }
+
+    /// Within an incarnation the term never decreases (so never below the term recovered
+    /// from disk, the first watermark), nor do the commit and applied indexes.
+    #[inline]
+    fn check_monotonic(&self, before: &Watermarks) {
         assert!(self.term >= before.term, "a server's term never decreases");
         assert!(self.commit >= before.commit, "the commit index never decreases");
         assert!(self.applied >= before.applied, "the applied index never decreases");
+    }
+
+    /// A server applies only committed entries, and commits only entries it holds.
+    #[inline]
+    fn check_indexes(&self) {
+        assert!(self.applied <= self.commit, "a server applies only committed entries");
+        // A broken variant may cut committed entries (its monitor reports it).
+        assert!(
+            self.commit <= self.last_index() || self.config.bugs != super::Bugs::default(),
+            "the commit index lies within the log"
+        );
+    }
+
+    /// Checks one callback's changes against the watermarks it started from: the monotonic
+    /// term and indexes; a vote, once cast, stays for the rest of its term; a leader's log
+    /// only grows while it leads in one term (its old entries untouched: the ghost digest of
+    /// the old length is unchanged). Then the state's own invariants. O(1).
+    #[cfg(any(test, debug_assertions))]
+    fn check_step(&self, before: &Watermarks) {
+        self.check_monotonic(before);
         if self.term == before.term && before.voted_for.is_some() && !self.config.bugs.vote_without_term_check
         {
             assert!(self.voted_for == before.voted_for, "a server votes at most once per term");
@@ -403,12 +431,7 @@ impl RaftServer {
 
     /// The invariants of a server's state between callbacks. O(1).
     fn check_state(&self) {
-        assert!(self.applied <= self.commit, "a server applies only committed entries");
-        // A broken variant may cut committed entries (its monitor reports it).
-        assert!(
-            self.commit <= self.last_index() || self.config.bugs != super::Bugs::default(),
-            "the commit index lies within the log"
-        );
+        self.check_indexes();
         assert!(self.chain.len() == self.log.len(), "the ghost chain digests every prefix of the log");
         if self.role == Role::Leader {
             assert!(
@@ -834,7 +857,7 @@ impl RaftServer {
             RaftMsg::Request(req) => self.on_client(cx, src, req),
             RaftMsg::Reply { .. } => {}
         }
-        self.check_step(&before);
+        self.check_callback(&before);
     }
 
     fn on_client(&mut self, cx: &mut impl RaftCx, src: NodeId, req: Request) {
