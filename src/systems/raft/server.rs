@@ -811,7 +811,7 @@ impl RaftServer {
     /// The commit rule: the highest index replicated on a majority whose entry is of the
     /// current term (or of any term, in the Figure 8 variant).
     fn advance_commit(&mut self, cx: &mut impl RaftCx) {
-        assert!(self.role == Role::Leader, "only a leader commits by counting replicas");
+        debug_assert!(self.role == Role::Leader, "only a leader commits by counting replicas");
         let majority = self.config.majority();
         let mut n = self.last_index();
         while n > self.commit {
