@@ -79,11 +79,16 @@ impl Clock {
         let t = (i128::from(self.base_true) + x).max(i128::from(start.0));
         let t = SimTime(u64::try_from(t).expect("timer fires within u64 nanoseconds"));
         debug_assert!(self.local_raw(t) >= target, "the timer fires once the local clock has advanced");
+        debug_assert!(
+            t == start || self.local_raw(SimTime(t.0 - 1)) < target,
+            "the timer fires at the first instant the local clock has advanced"
+        );
         t
     }
 
     /// Re-bases at `now` and moves the local clock by `step_ns` (forward or back).
     pub fn step(&mut self, now: SimTime, step_ns: i64) {
+        assert!(now.0 >= self.base_true, "a clock is re-based at or after its last base");
         self.base_local = self.local_raw(now) + i128::from(step_ns);
         self.base_true = now.0;
     }
@@ -91,6 +96,7 @@ impl Clock {
     /// Re-bases at `now` and runs at `drift_ppb` from then on.
     pub fn set_drift(&mut self, now: SimTime, drift_ppb: i64) {
         assert!(drift_ppb > -1_000_000_000, "a clock never runs backwards");
+        assert!(now.0 >= self.base_true, "a clock is re-based at or after its last base");
         self.base_local = self.local_raw(now);
         self.base_true = now.0;
         self.drift_ppb = drift_ppb;
@@ -139,5 +145,13 @@ mod tests {
         assert_eq!(c.local(SimTime(2_000)), SimTime(1_600));
         c.set_drift(SimTime(2_000), 1_000_000_000 / 2); // twice as fast
         assert_eq!(c.local(SimTime(3_000)), SimTime(1_600 + 1_500));
+    }
+
+    #[test]
+    #[should_panic(expected = "re-based at or after its last base")]
+    fn re_basing_in_the_past_is_a_bug() {
+        let mut c = Clock::new(0, 0);
+        c.step(SimTime(1_000), 5);
+        c.set_drift(SimTime(999), 10);
     }
 }

@@ -99,6 +99,57 @@ struct File {
     pending_rot: Vec<(usize, u8)>,
 }
 
+impl File {
+    /// The first byte the pending operations change (the view's length if none does), and
+    /// the view's length they lead to, from the durable content's. O(pending).
+    fn pending_reach(&self) -> (usize, usize) {
+        let (mut first, mut len) = (self.durable.len(), self.durable.len());
+        for op in &self.pending {
+            match op {
+                PendingOp::Append(n) => len += n,
+                PendingOp::Truncate(n) => len = len.min(*n),
+                PendingOp::Overwrite(bytes) => (first, len) = (0, bytes.len()),
+            }
+            first = first.min(len);
+        }
+        (first, len)
+    }
+
+    /// Checks the file: the journal holds exactly the pending appends' bytes, the pending
+    /// operations lead from the durable content to the view's length, nothing is pending
+    /// without a pending write, and — unless a rot waits for the next fsync — replaying the
+    /// pending operations on the durable content gives the view from the first byte they
+    /// touch on. (Not before it: a rot recorded behind pending writes is re-applied at the
+    /// fsync even where a later write replaced the byte, so the durable content can keep a
+    /// flipped bit the view does not have.) O(file size): tests and debug builds, before a
+    /// crash.
+    fn check_invariants(&self) {
+        let appended: usize =
+            self.pending.iter().map(|op| if let PendingOp::Append(n) = op { *n } else { 0 }).sum();
+        assert_eq!(appended, self.journal.len(), "the journal holds exactly the pending appends");
+        assert_eq!(
+            self.pending_reach().1,
+            self.view.len(),
+            "the pending writes lead from the durable content to the view"
+        );
+        if self.pending.is_empty() {
+            assert!(self.pending_rot.is_empty(), "a rot waits for an fsync only behind a pending write");
+        }
+        if self.pending_rot.is_empty() {
+            let first = self.pending_reach().0;
+            let mut replayed = self.durable.clone();
+            let mut at = 0;
+            for op in &self.pending {
+                apply(&mut replayed, op, &self.journal, &mut at);
+            }
+            assert!(
+                replayed[first..] == self.view[first..],
+                "the durable content and the pending writes make the view"
+            );
+        }
+    }
+}
+
 /// Applies `op` to `content`; an append takes its bytes from `journal` at `*at`, and moves
 /// `*at` past them.
 fn apply(content: &mut Vec<u8>, op: &PendingOp, journal: &[u8], at: &mut usize) {
@@ -145,6 +196,10 @@ impl Files {
 
     fn values_mut(&mut self) -> impl Iterator<Item = &mut File> {
         self.list.iter_mut().map(|(_, f)| f)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &File> {
+        self.list.iter().map(|(_, f)| f)
     }
 }
 
@@ -320,17 +375,30 @@ impl Disk {
         self.check(true)?;
         self.stats.fsyncs += 1;
         let file = self.files.get_or_create(name);
+        // Only the bytes from `first` on can change (debug builds compare just those).
+        let (first, len) = if cfg!(debug_assertions) { file.pending_reach() } else { (0, 0) };
+        debug_assert_eq!(
+            len,
+            file.view.len(),
+            "the pending writes lead from the durable content to the view"
+        );
+        let clean = file.pending_rot.is_empty();
         let mut at = 0;
         for op in file.pending.drain(..) {
             apply(&mut file.durable, &op, &file.journal, &mut at); // (drained: buffers kept)
         }
+        assert_eq!(at, file.journal.len(), "an fsync applies every journalled byte");
         file.journal.clear();
         for (byte, mask) in std::mem::take(&mut file.pending_rot) {
             if let Some(b) = file.durable.get_mut(byte) {
                 *b ^= mask;
             }
         }
-        debug_assert_eq!(file.durable.len(), file.view.len(), "after fsync the durable content is the view");
+        assert_eq!(file.durable.len(), file.view.len(), "after fsync the durable content is the view");
+        debug_assert!(
+            !clean || file.durable[first..] == file.view[first..],
+            "after fsync the durable content is the view"
+        );
         Ok(())
     }
 
@@ -383,6 +451,8 @@ impl Disk {
     /// the file written last keeps a random prefix of its unsynced writes, in order, the
     /// last of them torn (a random prefix of its bytes, if it is an append).
     pub fn crash(&mut self) {
+        #[cfg(debug_assertions)]
+        self.check_invariants();
         if let Some(name) = self.last_written.take() {
             let file = self.files.get_mut(&name).expect("the last written file exists");
             if !file.pending.is_empty() && self.rng.chance(self.config.torn_write) {
@@ -405,6 +475,14 @@ impl Disk {
             file.journal.clear();
             file.pending_rot.clear();
             file.view = file.durable.clone();
+        }
+    }
+
+    /// Checks every file (see `File::check_invariants`). O(disk size): tests and debug
+    /// builds, before a crash.
+    pub fn check_invariants(&self) {
+        for file in self.files.values() {
+            file.check_invariants();
         }
     }
 
@@ -615,6 +693,49 @@ mod tests {
         d.set_fault(None);
         assert_eq!(d.append("f", b"x"), Ok(()));
         assert_eq!(d.stats().failed_ops, 3);
+    }
+
+    #[test]
+    fn the_pending_writes_always_make_the_view() {
+        let mut d = disk(DiskConfig { torn_write: 0.5, ..DiskConfig::default() });
+        for round in 0..20u8 {
+            d.append("log", &[round; 7]).unwrap();
+            d.check_invariants();
+            if round % 3 == 0 {
+                d.truncate("log", 5 * usize::from(round)).unwrap();
+            }
+            if round % 5 == 0 {
+                d.overwrite("meta", &[round; 13]).unwrap();
+            }
+            d.check_invariants();
+            if round % 4 == 0 {
+                d.fsync("log").unwrap();
+            }
+            if round % 7 == 6 {
+                d.crash();
+            }
+            d.check_invariants();
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "the journal holds exactly the pending appends")]
+    fn a_journal_out_of_step_with_the_pending_list_is_caught() {
+        let mut d = Disk::new();
+        d.append("log", b"abc").unwrap();
+        d.files.get_mut("log").unwrap().journal.push(b'!');
+        d.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "the durable content and the pending writes make the view")]
+    fn a_view_that_the_pending_writes_do_not_make_is_caught() {
+        let mut d = Disk::new();
+        d.append("log", b"abc").unwrap();
+        d.fsync("log").unwrap();
+        d.append("log", b"def").unwrap();
+        d.files.get_mut("log").unwrap().view[4] = b'x';
+        d.check_invariants();
     }
 
     #[test]

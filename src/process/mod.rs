@@ -148,8 +148,10 @@ impl<T> TimerSlab<T> {
         assert!(entry.payload.is_none(), "a free timer slot holds no payload");
         entry.payload = Some(payload);
         (entry.queued, entry.deadline) = (at, at);
+        let generation = entry.generation;
         self.armed += 1;
-        TimerId { slot, generation: entry.generation }
+        debug_assert_eq!(self.armed + self.free.len(), self.slots.len(), "every timer slot is armed or free");
+        TimerId { slot, generation }
     }
 
     /// Moves an armed timer's deadline to `at` and replaces its payload, if `at` is no
@@ -175,6 +177,9 @@ impl<T> TimerSlab<T> {
         if entry.generation != id.generation || entry.payload.is_none() {
             return TimerDue::Stale;
         }
+        // The live event of an armed timer is the one queued for `queued` (a pause may only
+        // hold it back).
+        assert!(entry.queued <= now, "a timer's event comes no earlier than it was queued for");
         if entry.deadline > now {
             entry.queued = entry.deadline;
             return TimerDue::Later(entry.deadline);
@@ -188,9 +193,12 @@ impl<T> TimerSlab<T> {
             return None;
         }
         entry.generation = entry.generation.wrapping_add(1);
+        let payload = entry.payload.take();
         self.free.push(id.slot);
+        assert!(self.armed > 0, "a timer taken was counted armed");
         self.armed -= 1;
-        entry.payload.take()
+        debug_assert_eq!(self.armed + self.free.len(), self.slots.len(), "every timer slot is armed or free");
+        payload
     }
 
     /// Disarms `id`; returns whether it was armed.
@@ -200,6 +208,24 @@ impl<T> TimerSlab<T> {
 
     pub fn armed(&self) -> usize {
         self.armed
+    }
+
+    /// Checks the slab: `armed` counts the slots holding a payload, every other slot is on
+    /// the free list exactly once, and an armed timer's deadline is never before its queued
+    /// event. O(slots): tests and debug builds only.
+    pub fn check_invariants(&self) {
+        let armed = self.slots.iter().filter(|e| e.payload.is_some()).count();
+        assert_eq!(armed, self.armed, "'armed' counts the slots holding a payload");
+        assert_eq!(armed + self.free.len(), self.slots.len(), "every timer slot is armed or free");
+        let mut listed = vec![false; self.slots.len()];
+        for &slot in &self.free {
+            let entry = &self.slots[slot as usize];
+            assert!(entry.payload.is_none(), "a free timer slot holds no payload");
+            assert!(!std::mem::replace(&mut listed[slot as usize], true), "a timer slot is freed once");
+        }
+        for entry in self.slots.iter().filter(|e| e.payload.is_some()) {
+            assert!(entry.deadline >= entry.queued, "an armed timer's deadline is not before its event");
+        }
     }
 }
 
@@ -437,5 +463,60 @@ impl<P: Process> Context for NodeContext<'_, P> {
         assert!(op.complete.is_none_or(|c| c >= op.invoke), "an operation completes after it is invoked");
         assert!(op.complete.is_some() || op.output.is_none(), "an operation without completion has no reply");
         self.history.general.push(op);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timer_fires_only_with_the_generation_it_was_armed_with() {
+        let mut slab: TimerSlab<&str> = TimerSlab::default();
+        let a = slab.arm("a", SimTime(10));
+        assert!(slab.cancel(a));
+        let b = slab.arm("b", SimTime(20));
+        assert_eq!(b.slot, a.slot, "the slot is reused");
+        assert_ne!(b.generation, a.generation, "with a new generation");
+        slab.check_invariants();
+        assert_eq!(slab.due(a, SimTime(10)), TimerDue::Stale, "the old handle's event is stale");
+        assert_eq!(slab.rearm(b, SimTime(30), "b2"), Ok(()));
+        assert_eq!(slab.due(b, SimTime(20)), TimerDue::Later(SimTime(30)));
+        slab.check_invariants();
+        assert_eq!(slab.due(b, SimTime(30)), TimerDue::Fire("b2"));
+        assert_eq!(slab.due(b, SimTime(30)), TimerDue::Stale, "a timer fires once");
+        assert_eq!(slab.armed(), 0);
+        slab.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "'armed' counts the slots holding a payload")]
+    fn a_wrong_armed_count_is_caught() {
+        let mut slab: TimerSlab<u8> = TimerSlab::default();
+        slab.arm(1, SimTime(5));
+        slab.arm(2, SimTime(6));
+        slab.armed = 1;
+        slab.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "a timer slot is freed once")]
+    fn a_slot_freed_twice_is_caught() {
+        let mut slab: TimerSlab<u8> = TimerSlab::default();
+        let a = slab.arm(1, SimTime(5));
+        slab.arm(2, SimTime(6));
+        slab.cancel(a);
+        // Corrupt: the free slot listed twice, and a phantom empty slot to balance the count.
+        slab.free.push(a.slot);
+        slab.slots.push(TimerSlot { generation: 0, payload: None, queued: SimTime(0), deadline: SimTime(0) });
+        slab.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "comes no earlier than it was queued for")]
+    fn an_event_before_its_queued_time_is_caught() {
+        let mut slab: TimerSlab<u8> = TimerSlab::default();
+        let a = slab.arm(1, SimTime(50));
+        slab.due(a, SimTime(49));
     }
 }

@@ -130,6 +130,8 @@ pub struct Engine<E> {
     sched: Scheduler<E>,
     limits: Limits,
     events: u64,
+    /// The least seq the next event at `sched.now` may carry (one past the last handled).
+    seq_floor: u64,
     digest: u64,
     trace: Option<Vec<EventRecord>>,
 }
@@ -151,6 +153,7 @@ impl<E> Engine<E> {
             sched: Scheduler { now: SimTime::ZERO, queue: EventQueue::new(), stop: false },
             limits,
             events: 0,
+            seq_floor: 0,
             digest: 0,
             trace: None,
         }
@@ -194,15 +197,23 @@ impl<E> Engine<E> {
             if handled_here == budget {
                 break StopReason::EventBudget;
             }
-            match self.sched.queue.peek_time() {
+            let peeked = match self.sched.queue.peek_time() {
                 None => break StopReason::Drained,
                 Some(t) if t > horizon => break StopReason::Horizon,
-                Some(_) => {}
-            }
+                Some(t) => t,
+            };
             let (time, seq, event) = self.sched.queue.pop().expect("peeked queue is non-empty");
+            assert!(time == peeked, "the popped event is the one peeked");
             assert!(time >= self.sched.now, "time never goes back");
+            // Scheduling never goes before `now` and stamps ever larger seqs, so the queue
+            // hands out strictly increasing `(time, seq)`.
+            assert!(
+                time > self.sched.now || seq >= self.seq_floor,
+                "events leave the queue in (time, seq) order"
+            );
             self.check_limits(time)?;
             self.sched.now = time;
+            self.seq_floor = seq + 1;
             let tag = handler.tag(&event);
             self.digest = digest_step(self.digest, time.0, seq, tag);
             if let Some(trace) = self.trace.as_mut() {
@@ -212,6 +223,8 @@ impl<E> Engine<E> {
             handled_here += 1;
             handler.handle(&mut self.sched, event)?;
         };
+        #[cfg(debug_assertions)]
+        self.sched.queue.check_invariants();
         Ok(RunStats { events: self.events, end_time: self.sched.now, digest: self.digest, stop })
     }
 

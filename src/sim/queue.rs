@@ -387,12 +387,15 @@ impl CalendarKeys {
         sort_keys(&mut self.today);
         keys.clear();
         self.scratch = keys;
+        #[cfg(debug_assertions)]
+        self.check();
     }
 }
 
-#[cfg(test)]
+#[cfg(any(test, debug_assertions))]
 impl CalendarKeys {
-    /// Checks every structural invariant; returns the number of listed keys.
+    /// Checks every structural invariant; returns the number of listed keys. O(n): tests,
+    /// and debug builds after each rebuild (itself O(n)).
     fn check(&self) -> usize {
         let live = &self.today[self.today_head..];
         assert!(live.windows(2).all(|w| order(&w[0]) < order(&w[1])), "today is sorted");
@@ -556,6 +559,7 @@ impl KeyQueue for CalendarKeys {
             self.advance();
         }
         let key = self.today[self.today_head];
+        debug_assert!(key.time >> self.shift == self.day, "today holds only the cursor's day");
         self.today_head += 1;
         let node = &mut self.nodes[key.slot as usize];
         assert_eq!(node.next, IN_TODAY, "a popped key comes from today");
@@ -621,6 +625,11 @@ impl<E, K: KeyQueue> EventQueue<E, K> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.keys.push(Key { time: time.0, seq, slot });
+        debug_assert_eq!(
+            self.keys.len() + self.free.len(),
+            self.payloads.len(),
+            "every slot is queued or free"
+        );
         seq
     }
 
@@ -630,7 +639,13 @@ impl<E, K: KeyQueue> EventQueue<E, K> {
         let key = self.keys.pop()?;
         let payload =
             self.payloads[key.slot as usize].take().expect("every queued key points at a live payload");
+        debug_assert!(key.seq < self.next_seq, "a popped key was stamped by a push");
         self.free.push(key.slot);
+        debug_assert_eq!(
+            self.keys.len() + self.free.len(),
+            self.payloads.len(),
+            "every slot is queued or free"
+        );
         Some((SimTime(key.time), key.seq, payload))
     }
 
@@ -644,6 +659,19 @@ impl<E, K: KeyQueue> EventQueue<E, K> {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Checks the slab against the keys: every slot either holds a payload and is queued,
+    /// or is free (listed once) and empty. O(slots): tests and debug builds only.
+    pub fn check_invariants(&self) {
+        let live = self.payloads.iter().filter(|p| p.is_some()).count();
+        assert_eq!(live, self.keys.len(), "every live payload is queued, once");
+        assert_eq!(live + self.free.len(), self.payloads.len(), "every slot is queued or free");
+        let mut free = vec![false; self.payloads.len()];
+        for &slot in &self.free {
+            assert!(self.payloads[slot as usize].is_none(), "a free slot holds no payload");
+            assert!(!std::mem::replace(&mut free[slot as usize], true), "a slot is freed once");
+        }
     }
 }
 
@@ -874,6 +902,55 @@ mod tests {
             t.push(time);
         }
         t.drain();
+    }
+
+    #[test]
+    fn the_slab_accounts_for_every_slot() {
+        let mut q: EventQueue<u32> = EventQueue::new();
+        for t in [5, 1, 9, 3] {
+            q.push(SimTime(t), 0);
+            q.check_invariants();
+        }
+        q.pop();
+        q.pop();
+        q.check_invariants();
+        q.push(SimTime(7), 1);
+        q.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "a slot is freed once")]
+    fn a_slot_freed_twice_is_caught() {
+        let mut q: EventQueue<u32> = EventQueue::new();
+        q.push(SimTime(1), 0);
+        q.push(SimTime(2), 1);
+        q.pop();
+        // Corrupt the slab: the freed slot listed a second time, and a live one dropped.
+        let freed = q.free[0];
+        q.free.push(freed);
+        q.payloads.push(None);
+        q.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "every live payload is queued")]
+    fn a_payload_without_a_key_is_caught() {
+        let mut q: EventQueue<u32> = EventQueue::new();
+        q.push(SimTime(1), 0);
+        q.payloads.push(Some(9));
+        q.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "lists hold later days")]
+    fn a_calendar_key_listed_before_the_cursor_is_caught() {
+        let mut q = CalendarKeys::default();
+        q.push(Key { time: 1, seq: 0, slot: 0 });
+        q.push(Key { time: 1 << 40, seq: 1, slot: 1 });
+        q.check();
+        // Corrupt: the listed key's time moved into the cursor's day.
+        q.nodes[1].time = 1;
+        q.check();
     }
 
     #[test]

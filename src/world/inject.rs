@@ -78,7 +78,14 @@ impl<P: Process> World<P> {
         node.process = None;
         node.crash_times.push(now);
         node.incarnation += 1;
+        assert_eq!(
+            node.crash_times.len(),
+            node.incarnation as usize,
+            "incarnation k ended at crash_times[k]"
+        );
         node.disk.crash();
+        #[cfg(debug_assertions)]
+        node.timers.check_invariants();
         node.timers = Default::default();
         node.free_at.fill(SimTime::ZERO);
         node.paused = false;
@@ -86,16 +93,19 @@ impl<P: Process> World<P> {
         let purged = node.queue.len() as u64;
         node.queue.clear();
         let held = std::mem::take(&mut node.held);
+        assert!(self.net.stats.queued >= purged, "the requests waiting at a node are counted as queued");
         self.net.stats.queued -= purged;
         for _ in 0..purged {
             self.net.stats.drop(DropReason::Crash);
         }
         for event in held {
             if let Event::Deliver { .. } = event {
+                assert!(self.net.stats.in_flight > 0, "a held message is counted in flight");
                 self.net.stats.in_flight -= 1;
                 self.net.stats.drop(DropReason::Crash);
             }
         }
+        debug_assert!(self.net.stats.balanced(), "a crash accounts for what it purges: {:?}", self.net.stats);
         true
     }
 
@@ -118,6 +128,8 @@ impl<P: Process> World<P> {
     /// Ends a pause: the held events run now, in the order they arrived.
     fn resume(&mut self, sched: &mut Sched<P>, id: NodeId) {
         let node = &mut self.nodes[id.index()];
+        // Paused while up, and the same incarnation (checked by the undo): still up.
+        assert!(node.is_up(), "a resumed node is up");
         node.paused = false;
         for event in std::mem::take(&mut node.held) {
             sched.schedule_at(sched.now(), event);
@@ -150,7 +162,8 @@ impl<P: Process> World<P> {
             end: if action.kind.lasts() { None } else { Some(now) },
         });
         if let (Some(d), Some(undo)) = (action.duration, undo) {
-            self.undo.insert(record, undo);
+            let earlier = self.undo.insert(record, undo);
+            assert!(earlier.is_none(), "a fault record has one undo");
             sched.schedule_in(d, Event::Undo { record });
         }
         Ok(())

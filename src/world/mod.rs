@@ -136,6 +136,21 @@ impl<P: Process> World<P> {
             self.outbox.clear();
         }
         assert!(self.net.stats.balanced(), "every message is accounted for: {:?}", self.net.stats);
+        assert_eq!(
+            self.net.stats.queued,
+            self.queued_total(),
+            "'queued' counts the requests waiting at nodes"
+        );
+        #[cfg(debug_assertions)]
+        for node in &self.nodes {
+            node.timers.check_invariants();
+            node.disk.check_invariants();
+        }
+    }
+
+    /// The requests waiting in every node's queue (what `NetStats::queued` counts). O(nodes).
+    fn queued_total(&self) -> u64 {
+        self.nodes.iter().map(|n| n.queue.len() as u64).sum()
     }
 
     pub fn node_name(&self, id: NodeId) -> &str {
@@ -145,6 +160,15 @@ impl<P: Process> World<P> {
     fn boot(&mut self, sched: &mut Scheduler<Event<P::Msg>>, id: NodeId) -> Result<(), SimError> {
         let node = &mut self.nodes[id.index()];
         assert!(!node.is_up(), "only a down node boots");
+        assert!(
+            node.queue.is_empty() && node.held.is_empty() && !node.paused && node.timers.armed() == 0,
+            "a node boots with no request waiting, no event held, unpaused and no timer armed"
+        );
+        assert_eq!(
+            node.crash_times.len(),
+            node.incarnation as usize,
+            "incarnation k ended at crash_times[k]"
+        );
         node.process = Some((self.spawner)(id, &node.disk));
         let elapsed = self.callback(sched.now(), id, SimDuration::ZERO, |p, cx| p.on_start(cx));
         self.flush(sched, id, elapsed)
@@ -161,6 +185,7 @@ impl<P: Process> World<P> {
     ) -> Option<SimDuration> {
         let node = &mut self.nodes[id.index()];
         let process = node.process.as_mut()?;
+        assert!(self.outbox.is_empty(), "a callback starts with an empty outbox");
         let mut cx = NodeContext {
             node: id,
             incarnation: node.incarnation,
@@ -174,6 +199,7 @@ impl<P: Process> World<P> {
             history: &mut self.history,
         };
         f(process, &mut cx);
+        debug_assert!(cx.elapsed >= elapsed, "a callback's work only adds up");
         let elapsed = cx.elapsed;
         if let Some(monitor) = self.monitor.as_mut() {
             monitor(now + elapsed, id, process, &mut self.history.violations);
@@ -227,9 +253,19 @@ impl<P: Process> World<P> {
         mut msg: P::Msg,
     ) {
         let dst_inc = self.nodes[dst.index()].incarnation;
+        let in_flight = self.net.stats.in_flight;
         let Ok(arrivals) = self.net.send(depart, src, dst, msg.wire_size()) else {
+            debug_assert_eq!(
+                self.net.stats.in_flight, in_flight,
+                "a message dropped at once is not in flight"
+            );
             return;
         };
+        debug_assert_eq!(
+            self.net.stats.in_flight,
+            in_flight + 1 + u64::from(arrivals.duplicate.is_some()),
+            "every copy scheduled for delivery is counted in flight"
+        );
         if let Some(dup) = arrivals.duplicate {
             let mut copy = msg.clone();
             if dup.corrupt {
@@ -254,6 +290,12 @@ impl<P: Process> World<P> {
         assert!(self.net.stats.in_flight > 0, "a delivered message was in flight");
         self.net.stats.in_flight -= 1;
         let node = &self.nodes[dst.index()];
+        // Paired with `send`, which addresses a message to the incarnations live then.
+        assert!(dst_inc <= node.incarnation, "a message is addressed to an incarnation that has begun");
+        assert!(
+            src_inc <= self.nodes[src.index()].incarnation,
+            "a message comes from an incarnation that has begun"
+        );
         let verdict = if self.net.is_blocked(src, dst) {
             Some(DropReason::Partition)
         } else if self.nodes[src.index()].crashed_before(src_inc, depart) {
@@ -289,6 +331,11 @@ impl<P: Process> World<P> {
         node.queue.push_back(Queued { src, msg, enqueued: now });
         node.stats.max_queue_depth = node.stats.max_queue_depth.max(node.queue.len() as u64);
         self.net.stats.queued += 1;
+        debug_assert_eq!(
+            self.net.stats.queued,
+            self.queued_total(),
+            "'queued' counts the requests waiting at nodes"
+        );
         Ok(())
     }
 
@@ -301,7 +348,12 @@ impl<P: Process> World<P> {
         msg: P::Msg,
         worker: Option<usize>,
     ) -> Result<(), SimError> {
+        let now = sched.now();
         let node = &mut self.nodes[dst.index()];
+        if let Some(w) = worker {
+            // Paired with `first_free` in `on_deliver` and `on_worker_done`.
+            debug_assert!(node.free_at[w] <= now, "a request starts on a free worker");
+        }
         let start = match (&node.service, worker) {
             (Some(service), Some(_)) => {
                 let t = service.time.sample(&mut node.service_rng);
@@ -315,7 +367,6 @@ impl<P: Process> World<P> {
         };
         node.stats.messages_handled += 1;
         self.net.stats.delivered += 1;
-        let now = sched.now();
         let elapsed = self.callback(now, dst, start, |p, cx| p.on_message(cx, src, msg));
         let elapsed = elapsed.expect("a served node is up");
         if let Some(w) = worker {
@@ -339,11 +390,14 @@ impl<P: Process> World<P> {
         if node.incarnation != inc || !node.is_up() {
             return Ok(());
         }
+        // One wake-up is pending while requests wait, and only then (see `on_deliver`).
+        debug_assert!(!node.queue.is_empty(), "a wake-up finds a request waiting");
         let Some(q) = node.queue.pop_front() else {
             return Ok(());
         };
         let (worker, free) = node.first_free().expect("a queue implies workers");
         assert!(free <= now, "the queue wakes when a worker is free");
+        assert!(self.net.stats.queued > 0, "a waiting request is counted as queued");
         self.net.stats.queued -= 1;
         self.serve(sched, id, q.src, q.msg, Some(worker))?;
         let node = &mut self.nodes[id.index()];
@@ -369,6 +423,7 @@ impl<P: Process> World<P> {
         let kind = match node.timers.due(timer, sched.now()) {
             TimerDue::Fire(kind) => kind,
             TimerDue::Later(at) => {
+                assert!(at > sched.now(), "a timer re-armed for later fires later");
                 sched.schedule_at(at, Event::Timer { node: id, inc, id: timer });
                 return Ok(());
             }
@@ -401,11 +456,12 @@ impl<P: Process> Handler for World<P> {
         if let Some(node) = event.target() {
             let n = &mut self.nodes[node.index()];
             if n.paused {
+                assert!(n.is_up(), "only a live node is paused");
                 n.held.push(event);
                 return Ok(());
             }
         }
-        match event {
+        let result = match event {
             Event::Deliver { src, dst, src_inc, dst_inc, depart, msg } => {
                 self.on_deliver(sched, src, dst, (src_inc, dst_inc, depart), msg)
             }
@@ -417,7 +473,9 @@ impl<P: Process> Handler for World<P> {
                 self.on_clock_sync(sched, node);
                 Ok(())
             }
-        }
+        };
+        debug_assert!(self.net.stats.balanced(), "every message is accounted for: {:?}", self.net.stats);
+        result
     }
 
     fn tag(&self, event: &Self::Event) -> EventTag {

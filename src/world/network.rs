@@ -194,6 +194,10 @@ impl NetworkBuilder {
                 pair_profile[s.index() * n + d.index()] = p as u32;
             }
         }
+        assert!(
+            pair_profile.iter().all(|&p| (p as usize) < self.profiles.len()),
+            "every pair resolves to a link profile"
+        );
         Network {
             topology: Topology { graph: self.graph },
             profiles: self.profiles,
@@ -278,6 +282,9 @@ impl Network {
         if cut {
             self.blocked[i] += 1;
         } else {
+            // Paired with the cut: a heal lifts every cut and drops the undos that would
+            // lift them again, so a restore always finds its cut in place.
+            assert!(self.blocked[i] > 0, "a restore lifts a cut in place");
             self.blocked[i] = self.blocked[i].saturating_sub(1);
         }
     }
@@ -296,7 +303,9 @@ impl Network {
     }
 
     pub fn remove_rule(&mut self, id: u32) {
-        if let Some(Rule::Flaky { pairs, .. }) = self.rules.remove(&id) {
+        let rule = self.rules.remove(&id);
+        assert!(rule.is_some(), "a rule is removed once, by the undo of the fault that added it");
+        if let Some(Rule::Flaky { pairs, .. }) = rule {
             for p in pairs {
                 self.bad.remove(&p);
             }
@@ -318,6 +327,11 @@ impl Network {
         dst: NodeId,
         size: u32,
     ) -> Result<Arrivals, DropReason> {
+        debug_assert!(
+            self.stats.balanced(),
+            "every message is accounted for before a send: {:?}",
+            self.stats
+        );
         self.stats.sent += 1;
         if src == dst {
             self.stats.in_flight += 1;
@@ -334,11 +348,13 @@ impl Network {
         } else {
             None
         };
-        match (first, duplicate) {
+        let sent = match (first, duplicate) {
             (Ok(first), duplicate) => Ok(Arrivals { first, duplicate }),
             (Err(_), Some(dup)) => Ok(Arrivals { first: dup, duplicate: None }),
             (Err(reason), None) => Err(reason),
-        }
+        };
+        debug_assert!(self.stats.balanced(), "every copy is in flight or dropped: {:?}", self.stats);
+        sent
     }
 
     /// One copy across the link: loss, bursty loss, bandwidth, latency, FIFO, clogs,
@@ -370,6 +386,7 @@ impl Network {
             arrive = arrive.max(self.fifo_last[pair]);
             self.fifo_last[pair] = arrive;
         }
+        debug_assert!(arrive >= depart, "a copy arrives no earlier than it departs");
         self.stats.in_flight += 1;
         Ok(Copy { at: arrive, corrupt: corrupted })
     }

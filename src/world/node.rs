@@ -91,6 +91,7 @@ pub struct Node<P: Process> {
 
 impl<P: Process> Node<P> {
     pub fn new(id: NodeId, name: &str, seed: u64, service: Option<Service>, clock: Clock) -> Self {
+        assert!(service.as_ref().is_none_or(|s| s.workers > 0), "a service model has workers (validated)");
         Node {
             id,
             process: None,
@@ -148,6 +149,12 @@ impl<P: Process> Node<P> {
     /// Whether a message sent by incarnation `inc` at `depart` never left because this
     /// node crashed first.
     pub fn crashed_before(&self, inc: u32, depart: SimTime) -> bool {
+        debug_assert!(inc <= self.incarnation, "an incarnation that sent has begun");
+        debug_assert_eq!(
+            self.crash_times.len(),
+            self.incarnation as usize,
+            "incarnation k ended at crash_times[k]"
+        );
         inc != self.incarnation && self.crash_times.get(inc as usize).is_some_and(|&c| c < depart)
     }
 }

@@ -76,6 +76,19 @@ struct LeaderState {
     heartbeat_timer: Option<TimerId>,
 }
 
+/// What a callback must not undo, taken before it runs (see `RaftServer::check_step`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Watermarks {
+    term: u64,
+    voted_for: Option<u32>,
+    commit: u64,
+    applied: u64,
+    leading: bool,
+    log_len: u64,
+    /// The ghost digest of the whole log (`chain`'s last, 0 for an empty log).
+    log_digest: u64,
+}
+
 /// Everything `serve_reads` depends on: the confirmed round, the leader's own round, the
 /// applied and commit indexes, and the number of reads waiting (between two calls reads
 /// are only added, so an unchanged count means none was).
@@ -294,6 +307,10 @@ impl RaftServer {
 
     /// Writes log entries from index `from` (1-based) on, cutting the file first if needed.
     fn persist_log_from(&self, cx: &mut impl RaftCx, from: u64) -> bool {
+        assert!(
+            from >= 1 && from <= self.last_index() + 1,
+            "log indexes start at 1 and persisting starts within the log"
+        );
         let offset = (from as usize - 1) * storage::RECORD;
         if cx.disk().len(LOG) != offset && cx.disk().truncate(LOG, offset).is_err() {
             return false;
@@ -316,14 +333,20 @@ impl RaftServer {
     }
 
     pub fn on_start(&mut self, cx: &mut impl RaftCx) {
+        assert!(
+            self.role == Role::Follower && self.commit == 0,
+            "a server starts as a follower with nothing committed"
+        );
         cx.observe(super::TERM, self.term as i64);
         self.reset_election_timer(cx);
         if self.config.bugs.ack_before_fsync {
             cx.set_timer(LAZY_SYNC, RaftTimer::Sync);
         }
+        self.check_state();
     }
 
     pub fn on_timer(&mut self, cx: &mut impl RaftCx, timer: RaftTimer) {
+        let before = self.watermarks();
         match timer {
             RaftTimer::Election => {
                 self.election_timer = None;
@@ -339,6 +362,87 @@ impl RaftServer {
                 cx.set_timer(LAZY_SYNC, RaftTimer::Sync);
             }
             RaftTimer::Heartbeat | RaftTimer::Client(_) => {}
+        }
+        self.check_callback(&before);
+    }
+
+    // ---- invariants ----
+    fn watermarks(&self) -> Watermarks {
+        Watermarks {
+            term: self.term,
+            voted_for: self.voted_for,
+            commit: self.commit,
+            applied: self.applied,
+            leading: self.role == Role::Leader,
+            log_len: self.last_index(),
+            log_digest: self.chain.last().copied().unwrap_or(0),
+        }
+    }
+
+    /// After every callback: the checks of `check_step`, the cheap ones (five comparisons:
+    /// the monotonic term and indexes and the indexes' bounds) in release builds too, the
+    /// rest in debug builds.
+    #[inline]
+    fn check_callback(&self, before: &Watermarks) {
+        self.check_monotonic(before);
+        self.check_indexes();
+        #[cfg(debug_assertions)]
+        self.check_step(before);
+    }
+
+    /// Within an incarnation the term never decreases (so never below the term recovered
+    /// from disk, the first watermark), nor do the commit and applied indexes.
+    #[inline]
+    fn check_monotonic(&self, before: &Watermarks) {
+        assert!(self.term >= before.term, "a server's term never decreases");
+        assert!(self.commit >= before.commit, "the commit index never decreases");
+        assert!(self.applied >= before.applied, "the applied index never decreases");
+    }
+
+    /// A server applies only committed entries, and commits only entries it holds.
+    #[inline]
+    fn check_indexes(&self) {
+        assert!(self.applied <= self.commit, "a server applies only committed entries");
+        // A broken variant may cut committed entries (its monitor reports it).
+        assert!(
+            self.commit <= self.last_index() || self.config.bugs != super::Bugs::default(),
+            "the commit index lies within the log"
+        );
+    }
+
+    /// Checks one callback's changes against the watermarks it started from: the monotonic
+    /// term and indexes; a vote, once cast, stays for the rest of its term; a leader's log
+    /// only grows while it leads in one term (its old entries untouched: the ghost digest of
+    /// the old length is unchanged). Then the state's own invariants. O(1).
+    #[cfg(any(test, debug_assertions))]
+    fn check_step(&self, before: &Watermarks) {
+        self.check_monotonic(before);
+        if self.term == before.term && before.voted_for.is_some() && !self.config.bugs.vote_without_term_check
+        {
+            assert!(self.voted_for == before.voted_for, "a server votes at most once per term");
+        }
+        if before.leading && self.role == Role::Leader && self.term == before.term {
+            let kept = before.log_len == 0
+                || self.chain.get(before.log_len as usize - 1) == Some(&before.log_digest);
+            assert!(kept, "a leader's log only grows in its term");
+        }
+        self.check_state();
+    }
+
+    /// The invariants of a server's state between callbacks. O(1).
+    fn check_state(&self) {
+        self.check_indexes();
+        assert!(self.chain.len() == self.log.len(), "the ghost chain digests every prefix of the log");
+        if self.role == Role::Leader {
+            assert!(
+                self.leader == Some(self.id) && self.lead.progress.len() == self.config.servers.len(),
+                "a leader knows itself as leader and tracks every server"
+            );
+        } else {
+            assert!(self.lead.progress.is_empty(), "only a leader keeps leader state");
+        }
+        if matches!(self.role, Role::Candidate | Role::Leader) && !self.config.bugs.vote_without_term_check {
+            assert!(self.voted_for == Some(self.id.0), "a candidate or leader voted for itself in its term");
         }
     }
 
@@ -356,6 +460,7 @@ impl RaftServer {
     }
 
     fn start_election(&mut self, cx: &mut impl RaftCx) {
+        assert!(self.role != Role::Leader, "a leader never stands for election");
         self.term += 1;
         self.voted_for = Some(self.id.0);
         self.role = Role::Candidate;
@@ -448,6 +553,7 @@ impl RaftServer {
     }
 
     fn step_down(&mut self, cx: &mut impl RaftCx, term: u64) {
+        assert!(term >= self.term, "a server steps down only to its own term or a later one");
         if term > self.term {
             self.term = term;
             self.voted_for = None;
@@ -468,6 +574,8 @@ impl RaftServer {
     }
 
     fn become_leader(&mut self, cx: &mut impl RaftCx) {
+        assert!(self.role == Role::Candidate, "only a candidate becomes leader");
+        assert!(self.votes.len() >= self.config.majority(), "a leader won a majority of votes");
         self.role = Role::Leader;
         self.leader = Some(self.id);
         if let Some(t) = self.election_timer.take() {
@@ -639,6 +747,7 @@ impl RaftServer {
             }
         }
         let last_new = prev_index + entries.len() as u64;
+        assert!(self.last_index() >= last_new, "a follower holds every entry it acknowledges");
         if commit > self.commit {
             self.commit = commit.min(last_new).max(self.commit);
             self.apply(cx);
@@ -702,6 +811,7 @@ impl RaftServer {
     /// The commit rule: the highest index replicated on a majority whose entry is of the
     /// current term (or of any term, in the Figure 8 variant).
     fn advance_commit(&mut self, cx: &mut impl RaftCx) {
+        debug_assert!(self.role == Role::Leader, "only a leader commits by counting replicas");
         let majority = self.config.majority();
         let mut n = self.last_index();
         while n > self.commit {
@@ -734,6 +844,7 @@ impl RaftServer {
 
     // ---- clients ----
     pub fn on_message(&mut self, cx: &mut impl RaftCx, src: NodeId, msg: RaftMsg) {
+        let before = self.watermarks();
         match msg {
             RaftMsg::RequestVote { term, last_index, last_term, pre_vote } => {
                 self.on_request_vote(cx, src, (term, last_index, last_term, pre_vote))
@@ -746,6 +857,7 @@ impl RaftServer {
             RaftMsg::Request(req) => self.on_client(cx, src, req),
             RaftMsg::Reply { .. } => {}
         }
+        self.check_callback(&before);
     }
 
     fn on_client(&mut self, cx: &mut impl RaftCx, src: NodeId, req: Request) {
@@ -928,7 +1040,150 @@ impl RaftServer {
 
 #[cfg(test)]
 mod tests {
-    use super::{KvMap, Sessions, DENSE_KEYS};
+    use super::super::{Bugs, Command, Entry, RaftConfig, ReadMode};
+    use super::storage::{encode_entry, encode_meta, LOG, META};
+    use super::{KvMap, LeaderState, Progress, RaftServer, Role, Sessions, DENSE_KEYS};
+    use crate::process::disk::Disk;
+    use crate::process::NodeId;
+    use crate::sim::SimDuration;
+    use std::sync::Arc;
+
+    /// Server 0 of three, recovered from a disk holding term 2, a vote for itself and a
+    /// log of three entries.
+    fn server(bugs: Bugs) -> RaftServer {
+        let config = RaftConfig {
+            servers: vec![NodeId(0), NodeId(1), NodeId(2)],
+            election_timeout: (SimDuration::from_millis(150), SimDuration::from_millis(300)),
+            heartbeat: SimDuration::from_millis(50),
+            max_batch: 64,
+            max_inflight: 256,
+            pre_vote: false,
+            check_quorum: false,
+            read_mode: ReadMode::ReadIndex,
+            lease: SimDuration::ZERO,
+            bugs,
+        };
+        let mut disk = Disk::new();
+        disk.overwrite(META, &encode_meta(2, Some(0))).unwrap();
+        for term in [1, 1, 2] {
+            disk.append(LOG, &encode_entry(&Entry { term, cmd: Command::Noop })).unwrap();
+        }
+        disk.fsync(META).unwrap();
+        disk.fsync(LOG).unwrap();
+        let mut s = RaftServer::recover(Arc::new(config), NodeId(0), &disk);
+        s.commit = 2;
+        s.applied = 1;
+        s.check_state();
+        s
+    }
+
+    /// The server as the leader of its term.
+    fn leader() -> RaftServer {
+        let mut s = server(Bugs::default());
+        s.role = Role::Leader;
+        s.leader = Some(s.id);
+        s.lead = LeaderState { progress: vec![Progress::default(); 3], ..LeaderState::default() };
+        s.check_state();
+        s
+    }
+
+    #[test]
+    fn a_callback_that_only_moves_forward_passes() {
+        let mut s = leader();
+        let before = s.watermarks();
+        s.push_entry(Entry { term: 2, cmd: Command::Noop });
+        s.push_entry(Entry { term: 2, cmd: Command::Noop });
+        s.commit = 4;
+        s.applied = 3;
+        s.check_step(&before);
+        let before = s.watermarks();
+        s.term = 3;
+        s.voted_for = None;
+        s.role = Role::Follower;
+        s.lead = LeaderState::default();
+        s.truncate_log(4); // a follower of a new term may lose uncommitted entries
+        s.push_entry(Entry { term: 3, cmd: Command::Noop });
+        s.check_step(&before);
+    }
+
+    #[test]
+    #[should_panic(expected = "a server's term never decreases")]
+    fn a_term_going_back_is_caught() {
+        let mut s = server(Bugs::default());
+        let before = s.watermarks();
+        s.term = 1;
+        s.check_step(&before);
+    }
+
+    #[test]
+    #[should_panic(expected = "the commit index never decreases")]
+    fn a_commit_index_going_back_is_caught() {
+        let mut s = server(Bugs::default());
+        let before = s.watermarks();
+        (s.commit, s.applied) = (1, 1);
+        s.check_step(&before);
+    }
+
+    #[test]
+    #[should_panic(expected = "the commit index lies within the log")]
+    fn a_commit_index_past_the_log_is_caught() {
+        let mut s = server(Bugs::default());
+        s.commit = 4;
+        s.check_state();
+    }
+
+    #[test]
+    fn a_broken_variant_may_commit_past_what_it_cut() {
+        let mut s = server(Bugs { commit_old_terms_by_count: true, ..Bugs::default() });
+        s.truncate_log(1);
+        s.check_state();
+    }
+
+    #[test]
+    #[should_panic(expected = "a server applies only committed entries")]
+    fn applying_past_the_commit_index_is_caught() {
+        let mut s = server(Bugs::default());
+        s.applied = 3;
+        s.check_state();
+    }
+
+    #[test]
+    #[should_panic(expected = "a server votes at most once per term")]
+    fn a_second_vote_in_a_term_is_caught() {
+        let mut s = server(Bugs::default());
+        let before = s.watermarks();
+        s.voted_for = Some(1);
+        s.check_step(&before);
+    }
+
+    #[test]
+    fn the_vote_bug_may_vote_twice() {
+        let mut s = server(Bugs { vote_without_term_check: true, ..Bugs::default() });
+        let before = s.watermarks();
+        s.voted_for = Some(1);
+        s.check_step(&before);
+    }
+
+    #[test]
+    #[should_panic(expected = "a leader's log only grows in its term")]
+    fn a_leader_rewriting_its_log_is_caught() {
+        let mut s = leader();
+        let before = s.watermarks();
+        s.truncate_log(2);
+        let write = Command::Op { client: 7, id: 1, kind: crate::history::OpKind::Write, key: 3, value: 9 };
+        s.push_entry(Entry { term: 2, cmd: write });
+        s.push_entry(Entry { term: 2, cmd: Command::Noop });
+        assert_eq!(s.log.len(), 4, "longer than before, with entry 3 replaced");
+        s.check_step(&before);
+    }
+
+    #[test]
+    #[should_panic(expected = "only a leader keeps leader state")]
+    fn leader_state_on_a_follower_is_caught() {
+        let mut s = leader();
+        s.role = Role::Follower;
+        s.check_state();
+    }
 
     #[test]
     fn the_kv_map_holds_small_and_huge_keys() {

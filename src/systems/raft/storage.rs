@@ -17,6 +17,7 @@ pub fn encode_meta(term: u64, voted_for: Option<u32>) -> [u8; 13] {
     b[..8].copy_from_slice(&term.to_le_bytes());
     b[8] = u8::from(voted_for.is_some());
     b[9..].copy_from_slice(&voted_for.unwrap_or(0).to_le_bytes());
+    debug_assert_eq!(decode_meta(&b), (term, voted_for), "the meta record decodes to what was encoded");
     b
 }
 
@@ -42,10 +43,12 @@ pub fn encode_entry(e: &Entry) -> [u8; RECORD] {
             b[29..37].copy_from_slice(&value.to_le_bytes());
         }
     }
+    debug_assert_eq!(decode_entry(&b), *e, "a log record decodes to the entry encoded");
     b
 }
 
 pub fn decode_entry(b: &[u8]) -> Entry {
+    assert!(b.len() >= RECORD, "a log record is whole (recovery ignores a torn tail)");
     let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
     let term = u64_at(0);
     let cmd = match b[8] {
