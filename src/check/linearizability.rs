@@ -26,8 +26,9 @@
 //! A history is linearizable iff each key's sub-history is (locality, Herlihy and Wing), so
 //! keys are checked one at a time, in key order. Per key: Wing and Gong's depth-first search
 //! over call and return entries ordered by time, with Lowe's memo of (set of linearized
-//! operations, register value) — the scheme Porcupine uses. Exact reductions on top, each
-//! argued where it is made:
+//! operations, register value) — the scheme Porcupine uses (the entry list, the set and the
+//! memo are shared with the model-based search: `check/search_parts.rs`). Exact reductions
+//! on top, each argued where it is made:
 //!
 //! - before the search, a pending write whose value no successful read returned is dropped,
 //!   and one whose value no other write carries gets the earliest completion among the reads
@@ -49,6 +50,7 @@
 //!   hang; the memo grows by at most one entry per step, each holding only the window of the
 //!   linearized set that is neither all done nor all pending.
 
+use crate::check::search_parts::{Entries, Linearized, Memo, NIL};
 use crate::history::{OpKind, OpRecord, Outcome};
 use serde::Serialize;
 
@@ -364,224 +366,17 @@ fn prepare_key(ops: &[Gathered], prep: &mut Prep, kept: &mut Vec<KeyOp>) -> Val 
 /// returns at equal times (closed intervals).
 type EntryKey = (bool, u64, bool, u32);
 
-const HEAD: u32 = 0;
-const NIL: u32 = u32::MAX;
-
-/// The call and return entries as a doubly linked list (node 0 is the head), from which a
-/// linearized operation's two entries are lifted and later put back, in reverse order.
-#[derive(Default)]
-struct Entries {
-    next: Vec<u32>,
-    prev: Vec<u32>,
-    /// The operation of each node (unused for the head).
-    op: Vec<u32>,
-    /// For a call node, its return node; `NIL` for a return node.
-    ret: Vec<u32>,
-    /// `fill`'s scratch: the entries in time order, and each operation's call node.
-    order: Vec<EntryKey>,
-    call_node: Vec<u32>,
-}
-
-impl Entries {
-    /// Rebuilds the list for `ops`, reusing `self`'s vectors.
-    fn fill(&mut self, ops: &[KeyOp]) {
-        let Entries { order, call_node, .. } = self;
-        order.clear();
-        for (i, o) in ops.iter().enumerate() {
-            order.push((false, o.invoke, false, i as u32));
-            order.push((o.complete.is_none(), o.complete.unwrap_or(0), true, i as u32));
-        }
-        order.sort_unstable();
-        let len = order.len() + 1;
-        self.next.clear();
-        self.next.extend((1..=len as u32).map(|n| if n as usize == len { NIL } else { n }));
-        self.prev.clear();
-        self.prev.extend((0..len as u32).map(|n| n.wrapping_sub(1)));
-        for v in [&mut self.op, &mut self.ret] {
-            v.clear();
-            v.resize(len, NIL);
-        }
-        call_node.clear();
-        call_node.resize(ops.len(), NIL);
-        for (k, &(_, _, is_return, op)) in order.iter().enumerate() {
-            let node = k as u32 + 1;
-            self.op[node as usize] = op;
-            if is_return {
-                let call = call_node[op as usize];
-                assert!(call != NIL, "an operation's call entry precedes its return entry");
-                self.ret[call as usize] = node;
-            } else {
-                call_node[op as usize] = node;
-            }
-        }
-        assert!(self.ret.iter().skip(1).filter(|&&r| r != NIL).count() == ops.len(), "one call per op");
+/// Rebuilds `list` for `ops`, sorting the entries in `order` (reused). A pending write's
+/// return is an entry at +∞, after every finite one: every operation has a return.
+fn fill_entries(list: &mut Entries, order: &mut Vec<EntryKey>, ops: &[KeyOp]) {
+    order.clear();
+    for (i, o) in ops.iter().enumerate() {
+        order.push((false, o.invoke, false, i as u32));
+        order.push((o.complete.is_none(), o.complete.unwrap_or(0), true, i as u32));
     }
-
-    fn is_call(&self, node: u32) -> bool {
-        self.ret[node as usize] != NIL
-    }
-
-    fn unlink(&mut self, node: u32) {
-        let (p, x) = (self.prev[node as usize], self.next[node as usize]);
-        assert_eq!(self.next[p as usize], node, "only a linked entry is lifted");
-        self.next[p as usize] = x;
-        if x != NIL {
-            self.prev[x as usize] = p;
-        }
-    }
-
-    fn relink(&mut self, node: u32) {
-        let (p, x) = (self.prev[node as usize], self.next[node as usize]);
-        assert_eq!(self.next[p as usize], x, "entries are put back in the reverse order of lifting");
-        self.next[p as usize] = node;
-        if x != NIL {
-            self.prev[x as usize] = node;
-        }
-    }
-
-    fn lift(&mut self, call: u32) {
-        self.unlink(call);
-        self.unlink(self.ret[call as usize]);
-    }
-
-    fn unlift(&mut self, call: u32) {
-        self.relink(self.ret[call as usize]);
-        self.relink(call);
-    }
-}
-
-/// The set of linearized operations: a bitset with an incremental hash, and the window
-/// `[lo, hi)` of words outside of which every word is all ones (below) or zero (above).
-struct Linearized {
-    words: Vec<u64>,
-    hash: u64,
-    lo: usize,
-    hi: usize,
-}
-
-fn mix(i: usize) -> u64 {
-    // SplitMix64's finalizer: a fixed, portable hash of an operation's number.
-    let mut z = (i as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-impl Linearized {
-    /// The empty set over `n` operations, in `words` (reused).
-    fn new(n: usize, mut words: Vec<u64>) -> Self {
-        words.clear();
-        words.resize(n.div_ceil(64), 0);
-        Linearized { words, hash: 0, lo: 0, hi: 0 }
-    }
-
-    fn set(&mut self, i: usize) {
-        let (w, bit) = (i / 64, 1u64 << (i % 64));
-        assert!(self.words[w] & bit == 0, "an operation is linearized at most once");
-        self.words[w] |= bit;
-        self.hash ^= mix(i);
-        while self.lo < self.words.len() && self.words[self.lo] == u64::MAX {
-            self.lo += 1;
-        }
-        self.hi = self.hi.max(w + 1);
-        assert!(self.lo <= self.hi, "the window is never inverted");
-    }
-
-    fn clear(&mut self, i: usize) {
-        let (w, bit) = (i / 64, 1u64 << (i % 64));
-        assert!(self.words[w] & bit != 0, "only a linearized operation is taken back");
-        self.words[w] &= !bit;
-        self.hash ^= mix(i);
-        self.lo = self.lo.min(w);
-        while self.hi > 0 && self.words[self.hi - 1] == 0 {
-            self.hi -= 1;
-        }
-        assert!(self.lo <= self.hi, "the window is never inverted");
-    }
-
-    fn window(&self) -> &[u64] {
-        &self.words[self.lo..self.hi]
-    }
-}
-
-/// A linearized set as the memo keeps it: the set's hash, the register value, `lo`, and
-/// where its window (the words from `lo` to the last nonzero) lies in the memo's arena.
-#[derive(Clone, Copy)]
-struct Seen {
-    hash: u64,
-    state: Val,
-    lo: u32,
-    start: u32,
-    len: u32,
-}
-
-/// Lowe's memo: the (linearized set, register value) pairs already explored. An
-/// open-addressing table over an arena of windows: one allocation per growth, not one per
-/// step. Only membership is ever asked, never an order, so the layout cannot leak into
-/// any output.
-#[derive(Default)]
-struct Memo {
-    /// Index + 1 into `seen`; 0 is empty. A power of two long, at most half full.
-    slots: Vec<u32>,
-    seen: Vec<Seen>,
-    words: Vec<u64>,
-}
-
-impl Memo {
-    /// Records the pair; false if it was already there.
-    fn insert(&mut self, set: &Linearized, state: Val) -> bool {
-        if 2 * (self.seen.len() + 1) > self.slots.len() {
-            self.grow();
-        }
-        let window = set.window();
-        let key = set.hash ^ mix(state as usize).rotate_left(29);
-        let mask = self.slots.len() - 1;
-        let mut at = key as usize & mask;
-        loop {
-            match self.slots[at] {
-                0 => break,
-                s => {
-                    let e = self.seen[s as usize - 1];
-                    let (start, len) = (e.start as usize, e.len as usize);
-                    if e.hash == set.hash
-                        && e.state == state
-                        && e.lo as usize == set.lo
-                        && self.words[start..start + len] == *window
-                    {
-                        return false;
-                    }
-                }
-            }
-            at = (at + 1) & mask;
-        }
-        let start = u32::try_from(self.words.len()).expect("the memo's arena fits u32 indices");
-        self.words.extend_from_slice(window);
-        let lo = u32::try_from(set.lo).expect("windows start within u32");
-        self.seen.push(Seen { hash: set.hash, state, lo, start, len: window.len() as u32 });
-        self.slots[at] = self.seen.len() as u32;
-        true
-    }
-
-    /// Empties the memo, keeping its memory.
-    fn clear(&mut self) {
-        self.slots.clear();
-        self.seen.clear();
-        self.words.clear();
-    }
-
-    fn grow(&mut self) {
-        let size = (2 * self.slots.len()).max(64);
-        self.slots.clear();
-        self.slots.resize(size, 0);
-        let mask = size - 1;
-        for (i, e) in self.seen.iter().enumerate() {
-            let mut at = (e.hash ^ mix(e.state as usize).rotate_left(29)) as usize & mask;
-            while self.slots[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            self.slots[at] = i as u32 + 1;
-        }
-    }
+    order.sort_unstable();
+    let without_return = list.fill(ops.len(), order.iter().map(|&(_, _, is_return, op)| (is_return, op)));
+    assert_eq!(without_return, 0, "every operation has a return entry (a pending write's at +∞)");
 }
 
 enum SearchEnd {
@@ -627,8 +422,10 @@ struct Node {
 struct Search<'a> {
     ops: &'a [KeyOp],
     list: Entries,
+    /// `fill_entries`' scratch, kept for the next key.
+    order: Vec<EntryKey>,
     linearized: Linearized,
-    memo: Memo,
+    memo: Memo<Val>,
     /// The placed calls, in order, with the register's value before each.
     stack: Vec<(u32, Val)>,
     /// The open nodes: one more than placed calls.
@@ -659,8 +456,9 @@ fn apply(state: Val, op: &KeyOp) -> Option<Val> {
 #[derive(Default)]
 struct Spare {
     list: Entries,
+    order: Vec<EntryKey>,
     words: Vec<u64>,
-    memo: Memo,
+    memo: Memo<Val>,
     stack: Vec<(u32, Val)>,
     nodes: Vec<Node>,
     cands: Vec<u32>,
@@ -673,6 +471,7 @@ impl<'a> Search<'a> {
     fn new(ops: &'a [KeyOp], initial: Val, spare: Spare) -> Self {
         let Spare {
             mut list,
+            mut order,
             words,
             mut memo,
             mut stack,
@@ -691,7 +490,7 @@ impl<'a> Search<'a> {
             let left = if o.write { &mut writes_left } else { &mut reads_left };
             left[o.value as usize] += 1;
         }
-        list.fill(ops);
+        fill_entries(&mut list, &mut order, ops);
         memo.clear();
         stack.clear();
         nodes.clear();
@@ -700,6 +499,7 @@ impl<'a> Search<'a> {
         Search {
             ops,
             list,
+            order,
             linearized: Linearized::new(ops.len(), words),
             memo,
             stack,
@@ -718,7 +518,8 @@ impl<'a> Search<'a> {
     fn into_spare(self) -> Spare {
         Spare {
             list: self.list,
-            words: self.linearized.words,
+            order: self.order,
+            words: self.linearized.into_words(),
             memo: self.memo,
             stack: self.stack,
             nodes: self.nodes,
@@ -754,10 +555,10 @@ impl<'a> Search<'a> {
             }
             let call = self.cands[node.next];
             node.next += 1;
-            let i = self.list.op[call as usize] as usize;
+            let i = self.list.op(call) as usize;
             let after = apply(self.state, &self.ops[i]).expect("every candidate fits the register");
             self.linearized.set(i);
-            if !self.memo.insert(&self.linearized, after) {
+            if !self.memo.insert(&self.linearized, &after, u64::from(after)) {
                 self.linearized.clear(i);
                 continue;
             }
@@ -787,13 +588,13 @@ impl<'a> Search<'a> {
     fn open_node(&mut self) {
         let (ops, start) = (self.ops, self.cands.len());
         let urgency = |list: &Entries, c: u32| {
-            let i = list.op[c as usize];
+            let i = list.op(c);
             (ops[i as usize].deadline, i)
         };
         let (mut forced, mut unread) = (None, None);
-        let mut node = self.list.next[HEAD as usize];
+        let mut node = self.list.first();
         while node != NIL && self.list.is_call(node) {
-            let op = &ops[self.list.op[node as usize] as usize];
+            let op = &ops[self.list.op(node) as usize];
             if forced.is_none() && op.value == self.state && (!op.write || op.value == UNREAD) {
                 forced = Some(node);
             } else if op.write && op.value == UNREAD {
@@ -803,7 +604,7 @@ impl<'a> Search<'a> {
             } else if op.write {
                 self.cands.push(node);
             }
-            node = self.list.next[node as usize];
+            node = self.list.next(node);
         }
         assert!(node != NIL, "with operations left to place, a finite return is pending");
         let s = self.state as usize;
@@ -844,7 +645,7 @@ impl<'a> Search<'a> {
     fn unplace(&mut self) {
         let (call, before) = self.stack.pop().expect("a closed node below the root had a placement");
         self.deepest.shared = self.deepest.shared.min(self.stack.len());
-        let j = self.list.op[call as usize] as usize;
+        let j = self.list.op(call) as usize;
         self.linearized.clear(j);
         self.list.unlift(call);
         self.finite_left += usize::from(self.ops[j].complete.is_some());
@@ -864,18 +665,9 @@ impl<'a> Search<'a> {
             return;
         }
         d.prefix.truncate(d.shared);
-        d.prefix.extend(self.stack[d.shared..].iter().map(|&(call, _)| self.list.op[call as usize]));
+        d.prefix.extend(self.stack[d.shared..].iter().map(|&(call, _)| self.list.op(call)));
         d.shared = self.stack.len();
-        let blocked = self.list.op[ret as usize];
-        let mut others = Vec::new();
-        let mut node = self.list.next[HEAD as usize];
-        while node != ret {
-            assert!(self.list.is_call(node), "every entry before the first return is a call");
-            if self.list.op[node as usize] != blocked {
-                others.push(self.list.op[node as usize]);
-            }
-            node = self.list.next[node as usize];
-        }
+        let (blocked, others) = self.list.blocked_at(ret);
         d.dead_end = Some(DeadEnd { blocked, state: self.state, others, stranding });
         assert_eq!(d.prefix.len(), self.stack.len(), "the recorded prefix is the stack");
     }

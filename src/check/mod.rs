@@ -1,12 +1,15 @@
 //! Checkers: properties of a run's history.
 //!
 //! History checkers are plain functions of the history, run after the run; `expect`
-//! evaluates a scenario's expectations.
+//! evaluates a scenario's expectations. The two linearizability searches (`linearizability`,
+//! for a register per key, and `model`, for any model) share their entry list, linearized set
+//! and memo (`search_parts`).
 
 pub mod durability;
 pub mod expect;
 pub mod linearizability;
 pub mod model;
+mod search_parts;
 
 use crate::history::History;
 

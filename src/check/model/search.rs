@@ -15,7 +15,8 @@
 //!
 //! Why it is sound: a placed set with a state is a configuration; its future depends on
 //! nothing else, so one explored without success never needs exploring again (Lowe). The
-//! memo compares sets and states exactly.
+//! memo compares sets and states exactly. The entry list, the placed set and the memo are
+//! those of the register search, in `check/search_parts.rs`.
 //!
 //! # Counterexample
 //!
@@ -24,7 +25,8 @@
 //! have gone next. None of those fits that state: one that did would have been placed, or
 //! was in the memo, and either way a dead end deeper still was reached. This is asserted.
 
-use super::{describe_operation, mix64, Model, ModelOp};
+use super::{describe_operation, Model, ModelOp};
+use crate::check::search_parts::{Entries, Linearized, Memo, NIL};
 use crate::sim::SimTime;
 use serde::Serialize;
 
@@ -199,213 +201,24 @@ fn check_part<M: Model>(
     (steps, result)
 }
 
-const HEAD: u32 = 0;
-const NIL: u32 = u32::MAX;
-/// The return of an operation without a completion: it has no return entry.
-const NO_RETURN: u32 = u32::MAX - 1;
-
-/// The call and return entries as a doubly linked list (node 0 is the head), from which a
-/// placed operation's entries are lifted and later put back, in reverse order.
-struct Entries {
-    next: Vec<u32>,
-    prev: Vec<u32>,
-    /// The operation of each node, numbered in search order (unused for the head).
-    op: Vec<u32>,
-    /// For a call node its return node (`NO_RETURN` if none); `NIL` for a return node.
-    ret: Vec<u32>,
-}
-
-impl Entries {
-    /// The list for operations `(invoke, complete)` in search order. Calls sort before
-    /// returns at equal times (closed intervals).
-    fn new(spans: impl Iterator<Item = (SimTime, Option<SimTime>)>) -> Self {
-        let mut order: Vec<(SimTime, bool, u32)> = Vec::new();
-        for (i, (invoke, complete)) in spans.enumerate() {
-            let i = u32::try_from(i).expect("a part's operations fit u32 indices");
-            order.push((invoke, false, i));
-            order.extend(complete.map(|c| (c, true, i)));
-        }
-        order.sort_unstable();
-        let len = order.len() + 1;
-        assert!(len < NO_RETURN as usize, "a part's entries fit u32 indices");
-        let mut list = Entries {
-            next: (1..=len as u32).map(|n| if n as usize == len { NIL } else { n }).collect(),
-            prev: (0..len as u32).map(|n| n.wrapping_sub(1)).collect(),
-            op: vec![NIL; len],
-            ret: vec![NIL; len],
-        };
-        let mut call_node = vec![NIL; len];
-        for (k, &(_, is_return, op)) in order.iter().enumerate() {
-            let node = k as u32 + 1;
-            list.op[node as usize] = op;
-            if is_return {
-                let call = call_node[op as usize];
-                assert!(call != NIL, "an operation's call entry precedes its return entry");
-                list.ret[call as usize] = node;
-            } else {
-                call_node[op as usize] = node;
-                list.ret[node as usize] = NO_RETURN;
-            }
-        }
-        list
+/// The entry list for operations `(invoke, complete)` in search order: an operation
+/// without a completion has a call entry only. Calls sort before returns at equal times
+/// (closed intervals).
+fn entries(spans: impl ExactSizeIterator<Item = (SimTime, Option<SimTime>)>) -> Entries {
+    let ops = spans.len();
+    let mut order: Vec<(SimTime, bool, u32)> = Vec::new();
+    let mut pending = 0;
+    for (i, (invoke, complete)) in spans.enumerate() {
+        let i = u32::try_from(i).expect("a part's operations fit u32 indices");
+        order.push((invoke, false, i));
+        order.extend(complete.map(|c| (c, true, i)));
+        pending += usize::from(complete.is_none());
     }
-
-    fn first(&self) -> u32 {
-        self.next[HEAD as usize]
-    }
-
-    fn is_call(&self, node: u32) -> bool {
-        self.ret[node as usize] != NIL
-    }
-
-    fn unlink(&mut self, node: u32) {
-        let (p, x) = (self.prev[node as usize], self.next[node as usize]);
-        assert_eq!(self.next[p as usize], node, "only a linked entry is lifted");
-        self.next[p as usize] = x;
-        if x != NIL {
-            self.prev[x as usize] = p;
-        }
-    }
-
-    fn relink(&mut self, node: u32) {
-        let (p, x) = (self.prev[node as usize], self.next[node as usize]);
-        assert_eq!(self.next[p as usize], x, "entries are put back in the reverse order of lifting");
-        self.next[p as usize] = node;
-        if x != NIL {
-            self.prev[x as usize] = node;
-        }
-    }
-
-    fn lift(&mut self, call: u32) {
-        assert!(self.is_call(call), "an operation is lifted by its call entry");
-        self.unlink(call);
-        if self.ret[call as usize] != NO_RETURN {
-            self.unlink(self.ret[call as usize]);
-        }
-    }
-
-    fn unlift(&mut self, call: u32) {
-        if self.ret[call as usize] != NO_RETURN {
-            self.relink(self.ret[call as usize]);
-        }
-        self.relink(call);
-    }
-}
-
-/// The set of placed operations: a bitset with an incremental hash, and the window
-/// `[lo, hi)` of words outside of which every word is all ones (below) or zero (above).
-struct Linearized {
-    words: Vec<u64>,
-    hash: u64,
-    lo: usize,
-    hi: usize,
-}
-
-impl Linearized {
-    fn new(n: usize) -> Self {
-        Linearized { words: vec![0; n.div_ceil(64)], hash: 0, lo: 0, hi: 0 }
-    }
-
-    fn set(&mut self, i: usize) {
-        let (w, bit) = (i / 64, 1u64 << (i % 64));
-        assert!(self.words[w] & bit == 0, "an operation is placed at most once");
-        self.words[w] |= bit;
-        self.hash ^= mix64(i as u64);
-        while self.lo < self.words.len() && self.words[self.lo] == u64::MAX {
-            self.lo += 1;
-        }
-        self.hi = self.hi.max(w + 1);
-        assert!(self.lo <= self.hi, "the window is never inverted");
-    }
-
-    fn clear(&mut self, i: usize) {
-        let (w, bit) = (i / 64, 1u64 << (i % 64));
-        assert!(self.words[w] & bit != 0, "only a placed operation is taken back");
-        self.words[w] &= !bit;
-        self.hash ^= mix64(i as u64);
-        self.lo = self.lo.min(w);
-        while self.hi > 0 && self.words[self.hi - 1] == 0 {
-            self.hi -= 1;
-        }
-        assert!(self.lo <= self.hi, "the window is never inverted");
-    }
-
-    fn window(&self) -> &[u64] {
-        &self.words[self.lo..self.hi]
-    }
-}
-
-/// A configuration in the memo: its table hash, where its set's window lies in the arena,
-/// and (at the same index in `states`) its state.
-#[derive(Clone, Copy)]
-struct Seen {
-    hash: u64,
-    lo: u32,
-    start: u32,
-    len: u32,
-}
-
-/// Lowe's memo: the (placed set, state) pairs already explored. An open-addressing table
-/// over an arena of set windows. Only membership is ever asked, never an order, so the
-/// layout cannot leak into any output.
-struct Memo<S> {
-    /// Index + 1 into `seen`; 0 is empty. A power of two long, at most half full.
-    slots: Vec<u32>,
-    seen: Vec<Seen>,
-    states: Vec<S>,
-    words: Vec<u64>,
-}
-
-impl<S: Clone + Eq> Memo<S> {
-    fn new() -> Self {
-        Memo { slots: Vec::new(), seen: Vec::new(), states: Vec::new(), words: Vec::new() }
-    }
-
-    /// Records the pair; false if it was already there.
-    fn insert(&mut self, set: &Linearized, state: &S, fingerprint: u64) -> bool {
-        if 2 * (self.seen.len() + 1) > self.slots.len() {
-            self.grow();
-        }
-        let window = set.window();
-        let hash = set.hash ^ mix64(fingerprint).rotate_left(29);
-        let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
-        while self.slots[at] != 0 {
-            let k = self.slots[at] as usize - 1;
-            let e = self.seen[k];
-            let (start, len) = (e.start as usize, e.len as usize);
-            if e.hash == hash
-                && e.lo as usize == set.lo
-                && self.words[start..start + len] == *window
-                && self.states[k] == *state
-            {
-                return false;
-            }
-            at = (at + 1) & mask;
-        }
-        let start = u32::try_from(self.words.len()).expect("the memo's arena fits u32 indices");
-        self.words.extend_from_slice(window);
-        let lo = u32::try_from(set.lo).expect("windows start within u32");
-        self.seen.push(Seen { hash, lo, start, len: window.len() as u32 });
-        self.states.push(state.clone());
-        self.slots[at] = u32::try_from(self.seen.len()).expect("the memo's entries fit u32 indices");
-        assert_eq!(self.seen.len(), self.states.len(), "one state per configuration");
-        true
-    }
-
-    fn grow(&mut self) {
-        let size = (2 * self.slots.len()).max(64);
-        self.slots.clear();
-        self.slots.resize(size, 0);
-        let mask = size - 1;
-        for (i, e) in self.seen.iter().enumerate() {
-            let mut at = e.hash as usize & mask;
-            while self.slots[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            self.slots[at] = i as u32 + 1;
-        }
-    }
+    order.sort_unstable();
+    let mut list = Entries::default();
+    let without_return = list.fill(ops, order.iter().map(|&(_, is_return, op)| (is_return, op)));
+    assert_eq!(without_return, pending, "an operation has a return entry iff it has a completion");
+    list
 }
 
 enum SearchEnd<S> {
@@ -444,14 +257,14 @@ struct Search<'a, M: Model> {
 impl<'a, M: Model> Search<'a, M> {
     fn new(model: &'a M, ops: &'a [ModelOp<M>], order: &[usize]) -> Self {
         let ops: Vec<&ModelOp<M>> = order.iter().map(|&i| &ops[i]).collect();
-        let list = Entries::new(ops.iter().map(|o| (o.invoke, o.complete)));
+        let list = entries(ops.iter().map(|o| (o.invoke, o.complete)));
         Search {
             model,
             finite_left: ops.iter().filter(|o| o.complete.is_some()).count(),
-            linearized: Linearized::new(ops.len()),
+            linearized: Linearized::new(ops.len(), Vec::new()),
             ops,
             list,
-            memo: Memo::new(),
+            memo: Memo::default(),
             stack: Vec::new(),
             state: model.init(),
             deepest: None,
@@ -471,13 +284,12 @@ impl<'a, M: Model> Search<'a, M> {
             self.steps += 1;
             assert!(entry != NIL, "while an operation with a completion is left, a return is ahead");
             if self.list.is_call(entry) {
-                entry =
-                    if self.try_place(entry) { self.list.first() } else { self.list.next[entry as usize] };
+                entry = if self.try_place(entry) { self.list.first() } else { self.list.next(entry) };
                 continue;
             }
             self.note_dead_end(entry);
             match self.unplace() {
-                Some(call) => entry = self.list.next[call as usize],
+                Some(call) => entry = self.list.next(call),
                 None => {
                     let end = self.deepest.take().expect("a failed search met a dead end");
                     return SearchEnd::Violation(end);
@@ -491,7 +303,7 @@ impl<'a, M: Model> Search<'a, M> {
 
     /// Places the operation of `call` if it fits the state and leads somewhere new.
     fn try_place(&mut self, call: u32) -> bool {
-        let i = self.list.op[call as usize] as usize;
+        let i = self.list.op(call) as usize;
         let op = self.ops[i];
         let Some(after) = self.model.step(&self.state, &op.input, op.output.as_ref()) else {
             return false;
@@ -512,7 +324,7 @@ impl<'a, M: Model> Search<'a, M> {
     /// Takes back the last placement; its call, or `None` at the root.
     fn unplace(&mut self) -> Option<u32> {
         let (call, before) = self.stack.pop()?;
-        let i = self.list.op[call as usize] as usize;
+        let i = self.list.op(call) as usize;
         self.linearized.clear(i);
         self.list.unlift(call);
         self.state = before;
@@ -526,17 +338,8 @@ impl<'a, M: Model> Search<'a, M> {
         if self.deepest.as_ref().is_some_and(|d| self.stack.len() <= d.prefix.len()) {
             return;
         }
-        let blocked = self.list.op[ret as usize];
-        let mut others = Vec::new();
-        let mut node = self.list.first();
-        while node != ret {
-            assert!(self.list.is_call(node), "every entry before the first return is a call");
-            if self.list.op[node as usize] != blocked {
-                others.push(self.list.op[node as usize]);
-            }
-            node = self.list.next[node as usize];
-        }
-        let prefix: Vec<u32> = self.stack.iter().map(|&(call, _)| self.list.op[call as usize]).collect();
+        let (blocked, others) = self.list.blocked_at(ret);
+        let prefix: Vec<u32> = self.stack.iter().map(|&(call, _)| self.list.op(call)).collect();
         assert_eq!(prefix.len(), self.stack.len(), "the recorded prefix is the stack");
         self.deepest = Some(DeadEnd { prefix, state: self.state.clone(), blocked, others });
     }
