@@ -179,7 +179,7 @@ impl<T> TimerSlab<T> {
         }
         // The live event of an armed timer is the one queued for `queued` (a pause may only
         // hold it back).
-        assert!(entry.queued <= now, "a timer's event comes no earlier than it was queued for");
+        debug_assert!(entry.queued <= now, "a timer's event comes no earlier than it was queued for");
         if entry.deadline > now {
             entry.queued = entry.deadline;
             return TimerDue::Later(entry.deadline);
@@ -513,6 +513,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(debug_assertions)] // a hot-path check: debug builds only
     #[should_panic(expected = "comes no earlier than it was queued for")]
     fn an_event_before_its_queued_time_is_caught() {
         let mut slab: TimerSlab<u8> = TimerSlab::default();

@@ -203,11 +203,11 @@ impl<E> Engine<E> {
                 Some(t) => t,
             };
             let (time, seq, event) = self.sched.queue.pop().expect("peeked queue is non-empty");
-            assert!(time == peeked, "the popped event is the one peeked");
+            debug_assert!(time == peeked, "the popped event is the one peeked");
             assert!(time >= self.sched.now, "time never goes back");
             // Scheduling never goes before `now` and stamps ever larger seqs, so the queue
             // hands out strictly increasing `(time, seq)`.
-            assert!(
+            debug_assert!(
                 time > self.sched.now || seq >= self.seq_floor,
                 "events leave the queue in (time, seq) order"
             );

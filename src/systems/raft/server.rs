@@ -379,13 +379,15 @@ impl RaftServer {
         }
     }
 
-    /// After every callback: the checks of `check_step`, the cheap ones (five comparisons:
-    /// the monotonic term and indexes and the indexes' bounds) in release builds too, the
-    /// rest in debug builds.
+    /// After every callback: the monotonic term and indexes, the indexes' bounds and the
+    /// checks of `check_step`, in debug builds (they run after every callback: in release
+    /// builds they cost about 1% of a Raft sweep; the online monitor checks the properties).
     #[inline]
     fn check_callback(&self, before: &Watermarks) {
-        self.check_monotonic(before);
-        self.check_indexes();
+        if cfg!(debug_assertions) {
+            self.check_monotonic(before);
+            self.check_indexes();
+        }
         #[cfg(debug_assertions)]
         self.check_step(before);
     }
